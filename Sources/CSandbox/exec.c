@@ -1,0 +1,29 @@
+#define _GNU_SOURCE
+#include "sbx_exec.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+int sbx_execvpe(const char *file, char *const argv[], char *const envp[]) {
+    execvpe(file, argv, envp);
+    return -errno;
+}
+
+void sbx_close_fds_except(int from, const int *keep, int count) {
+    unsigned int next = (unsigned int)from;
+    for (int i = 0; i < count; i++) {
+        if (keep[i] < (int)next) continue;
+        if ((unsigned int)keep[i] > next) syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+        next = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, next, ~0U, 0);
+}
+
+int sbx_set_hostname(const char *name) {
+    return sethostname(name, strlen(name)) == 0 ? 0 : -errno;
+}

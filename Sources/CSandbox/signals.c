@@ -1,0 +1,57 @@
+#define _GNU_SOURCE
+#include "sbx_signals.h"
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+static void noop_handler(int sig) { (void)sig; }
+
+static void fill_set(sigset_t *set, const int *signals, int count) {
+    sigemptyset(set);
+    for (int i = 0; i < count; i++) sigaddset(set, signals[i]);
+}
+
+int sbx_signals_take(const int *signals, int count) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = noop_handler;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < count; i++) {
+        if (sigaction(signals[i], &action, NULL) != 0) return -errno;
+    }
+    sigset_t set;
+    fill_set(&set, signals, count);
+    return sigprocmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -errno;
+}
+
+int sbx_signals_wait(const int *signals, int count, int timeout_ms, int *from_kernel) {
+    sigset_t set;
+    fill_set(&set, signals, count);
+    siginfo_t info;
+    int sig;
+    do {
+        if (timeout_ms < 0) {
+            sig = sigwaitinfo(&set, &info);
+        } else {
+            struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+            sig = sigtimedwait(&set, &info, &ts);
+        }
+    } while (sig < 0 && errno == EINTR);
+    if (sig < 0) return errno == EAGAIN ? 0 : -errno;
+    *from_kernel = info.si_code == SI_KERNEL;
+    return sig;
+}
+
+void sbx_signals_restore_defaults(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        sigaction(sig, &action, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}

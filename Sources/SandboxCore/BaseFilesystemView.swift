@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One entry of the host's root directory, as the planner needs to know it.
+public struct HostRootEntry: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case directory, file, other
+        case symlink(destination: String)
+    }
+    public let name: String
+    public let kind: Kind
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// The default filesystem view, as mount operations. The host's top-level directories come in
+/// read-only (recursively, so no writable submount leaks through); the rest is fresh:
+/// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
+/// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
+/// does not stop connect() on a unix socket, only absence does). The project is writable at
+/// its own path.
+public enum BaseFilesystemView {
+    /// Host top-level directories replaced by fresh ones rather than bound.
+    static let replacedAtTop: Set<String> = ["proc", "dev", "sys", "tmp", "run"]
+    static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
+    /// procfs entries that write to the host kernel (sysctls, sysrq, irq affinity, bus
+    /// settings): the sandbox's uid may own them, so they are made read-only, as bubblewrap does.
+    static let procReadOnly = ["sys", "sysrq-trigger", "irq", "bus"]
+
+    public static func operations(hostRoot: [HostRootEntry], project: String,
+                                  runtimeDirectory: String?) -> [MountOperation] {
+        var operations: [MountOperation] = []
+        for entry in hostRoot.sorted(by: { $0.name < $1.name }) where !replacedAtTop.contains(entry.name) {
+            let path = "/" + entry.name
+            switch entry.kind {
+            case .directory, .file: operations.append(.bind(source: path, target: path, writable: false))
+            case let .symlink(destination): operations.append(.symlink(destination: destination, target: path))
+            case .other: continue
+            }
+        }
+        if hostRoot.contains(where: { $0.name == "sys" }) {
+            operations.append(.bind(source: "/sys", target: "/sys", writable: false))
+        }
+        operations.append(.proc(target: "/proc"))
+        operations += procReadOnly.map { .readOnly(target: "/proc/" + $0) }
+        operations.append(.tmpfs(target: "/dev", mode: 0o755))
+        operations += devices.map { .bind(source: "/dev/" + $0, target: "/dev/" + $0, writable: true) }
+        operations.append(.devpts(target: "/dev/pts"))
+        operations.append(.symlink(destination: "pts/ptmx", target: "/dev/ptmx"))
+        operations.append(.tmpfs(target: "/dev/shm", mode: 0o1777))
+        operations.append(.symlink(destination: "/proc/self/fd", target: "/dev/fd"))
+        for (index, name) in ["stdin", "stdout", "stderr"].enumerated() {
+            operations.append(.symlink(destination: "/proc/self/fd/\(index)", target: "/dev/" + name))
+        }
+        operations.append(.tmpfs(target: "/tmp", mode: 0o1777))
+        operations.append(.tmpfs(target: "/run", mode: 0o755))
+        // $XDG_RUNTIME_DIR usually lives in /run and is gone with it; elsewhere, cover it.
+        if let runtime = runtimeDirectory, runtime.hasPrefix("/"),
+           !isInside(runtime, "/run"), !isInside(runtime, "/tmp"), !isInside(project, runtime) {
+            operations.append(.tmpfs(target: runtime, mode: 0o700))
+        }
+        operations.append(.bind(source: project, target: project, writable: true))
+        return operations
+    }
+
+    /// Lists the host's root directory.
+    public static func readHostRoot() throws -> [HostRootEntry] {
+        guard let dir = opendir("/") else { throw SandboxError.system("list /", errno: errno) }
+        defer { closedir(dir) }
+        var entries: [HostRootEntry] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            entries.append(HostRootEntry(name: name, kind: kind(of: "/" + name)))
+        }
+        return entries
+    }
+
+    private static func kind(of path: String) -> HostRootEntry.Kind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .other }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .file
+        case S_IFLNK:
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(path, &buffer, buffer.count - 1)
+            guard n > 0 else { return .other }
+            return .symlink(destination: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        default: return .other
+        }
+    }
+}
+
+/// Whether `path` is `directory` or below it (both absolute and normalised).
+func isInside(_ path: String, _ directory: String) -> Bool {
+    path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
+}

@@ -1,0 +1,105 @@
+/// The plan's wire format on the control channel: length-prefixed fields, little-endian.
+/// Both ends are the same binary, so there is no versioning; the decoder still checks every
+/// length, since a short read must fail loudly rather than start a half-described sandbox.
+enum PlanCodec {
+    static func encode(_ plan: SandboxPlan) -> [UInt8] {
+        var writer = Writer()
+        writer.strings(plan.command)
+        writer.strings(plan.environment)
+        writer.string(plan.workingDirectory)
+        writer.string(plan.hostname)
+        writer.count(plan.mounts.count)
+        for mount in plan.mounts {
+            switch mount {
+            case let .bind(source, target, writable):
+                writer.byte(1); writer.string(source); writer.string(target); writer.byte(writable ? 1 : 0)
+            case let .tmpfs(target, mode):
+                writer.byte(2); writer.string(target); writer.count(Int(mode))
+            case let .proc(target):
+                writer.byte(3); writer.string(target)
+            case let .devpts(target):
+                writer.byte(4); writer.string(target)
+            case let .symlink(destination, target):
+                writer.byte(5); writer.string(destination); writer.string(target)
+            case let .readOnly(target):
+                writer.byte(6); writer.string(target)
+            }
+        }
+        writer.count(plan.passedFileDescriptors.count)
+        for fd in plan.passedFileDescriptors { writer.count(Int(fd)) }
+        return writer.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> SandboxPlan {
+        var reader = Reader(bytes: bytes)
+        let command = try reader.strings()
+        let environment = try reader.strings()
+        let workingDirectory = try reader.string()
+        let hostname = try reader.string()
+        var mounts: [MountOperation] = []
+        for _ in 0..<(try reader.count()) {
+            switch try reader.byte() {
+            case 1: mounts.append(.bind(source: try reader.string(), target: try reader.string(),
+                                        writable: try reader.byte() == 1))
+            case 2: mounts.append(.tmpfs(target: try reader.string(), mode: UInt32(try reader.count())))
+            case 3: mounts.append(.proc(target: try reader.string()))
+            case 4: mounts.append(.devpts(target: try reader.string()))
+            case 5: mounts.append(.symlink(destination: try reader.string(), target: try reader.string()))
+            case 6: mounts.append(.readOnly(target: try reader.string()))
+            case let tag: throw SandboxError("corrupt sandbox plan: unknown mount tag \(tag)")
+            }
+        }
+        var fds: [Int32] = []
+        for _ in 0..<(try reader.count()) { fds.append(Int32(try reader.count())) }
+        guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
+        return SandboxPlan(command: command, environment: environment,
+                           workingDirectory: workingDirectory, hostname: hostname,
+                           mounts: mounts, passedFileDescriptors: fds)
+    }
+
+    private struct Writer {
+        var bytes: [UInt8] = []
+        mutating func byte(_ value: UInt8) { bytes.append(value) }
+        mutating func count(_ value: Int) {
+            let v = UInt32(truncatingIfNeeded: value)
+            bytes += [UInt8(v & 0xff), UInt8((v >> 8) & 0xff), UInt8((v >> 16) & 0xff), UInt8(v >> 24)]
+        }
+        mutating func string(_ value: String) {
+            let utf8 = Array(value.utf8)
+            count(utf8.count)
+            bytes += utf8
+        }
+        mutating func strings(_ values: [String]) {
+            count(values.count)
+            values.forEach { string($0) }
+        }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, bytes.count - offset >= n else {
+                throw SandboxError("corrupt sandbox plan: truncated at byte \(offset)")
+            }
+            defer { offset += n }
+            return bytes[offset..<offset + n]
+        }
+        mutating func byte() throws -> UInt8 { try take(1).first! }
+        mutating func count() throws -> Int {
+            let b = try take(4)
+            return b.reversed().reduce(0) { ($0 << 8) | Int($1) }
+        }
+        mutating func string() throws -> String {
+            let n = try count()
+            return String(decoding: try take(n), as: UTF8.self)
+        }
+        mutating func strings() throws -> [String] {
+            var result: [String] = []
+            for _ in 0..<(try count()) { result.append(try string()) }
+            return result
+        }
+    }
+}

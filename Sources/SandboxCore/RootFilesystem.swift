@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// Builds the sandbox's root inside the init's fresh mount namespace, bottom-up, following the
+/// plan's mount operations, then makes it the root. Nothing of the host is visible afterwards
+/// except what an operation bound in.
+///
+/// Layout while building: "/" is a scratch tmpfs, the host's root is at /oldroot (sources are
+/// read there) and the new root is the tmpfs at /newroot (targets are written there).
+struct RootFilesystem {
+    let operations: [MountOperation]
+
+    private static let scratch = "/tmp"
+    private static let oldRoot = "/oldroot"
+    private static let newRoot = "/newroot"
+
+    func build() throws {
+        // Nothing we mount may propagate back to the host.
+        try mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil, "make the mount tree private")
+        try mount("tmpfs", Self.scratch, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0755", "mount the scratch tmpfs")
+        try checkLibc(chdir(Self.scratch), "chdir \(Self.scratch)")
+        try checkLibc(mkdir("oldroot", 0o755), "mkdir oldroot")
+        try checkLibc(mkdir("newroot", 0o755), "mkdir newroot")
+        try mount("tmpfs", "newroot", "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0755", "mount the new root")
+        try checkShim(sbx_pivot_root(".", "oldroot"), "pivot_root into the scratch tmpfs")
+        try checkLibc(chdir("/"), "chdir /")
+
+        for operation in operations {
+            try perform(operation)
+        }
+
+        // The root directory itself is read-only: the sandbox cannot add files next to /usr.
+        try checkShim(sbx_mount_set_attributes(Self.newRoot, UInt64(SBX_MOUNT_RDONLY), 0),
+                      "make the new root read-only")
+        // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
+        // only the new root (pivot_root(2), NOTES).
+        try checkLibc(chdir(Self.newRoot), "chdir \(Self.newRoot)")
+        try checkShim(sbx_pivot_root(".", "."), "pivot_root into the new root")
+        try checkLibc(umount2(".", Int32(MNT_DETACH)), "detach the host's root")
+        try checkLibc(chdir("/"), "chdir /")
+    }
+
+    private func perform(_ operation: MountOperation) throws {
+        switch operation {
+        case let .bind(source, target, writable):
+            let from = Self.oldRoot + source
+            let to = Self.newRoot + target
+            var info = stat()
+            try checkLibc(lstat(from, &info), "bind \(source): cannot find it")
+            try makeMountPoint(to, directory: (info.st_mode & S_IFMT) == S_IFDIR)
+            try mount(from, to, nil, UInt(MS_BIND | MS_REC), nil, "bind \(source) at \(target)")
+            var flags = UInt64(SBX_MOUNT_NOSUID)
+            if !writable { flags |= UInt64(SBX_MOUNT_RDONLY) }
+            // Device nodes are bound one by one onto /dev; nodev elsewhere.
+            if !target.hasPrefix("/dev/") { flags |= UInt64(SBX_MOUNT_NODEV) }
+            try checkShim(sbx_mount_set_attributes(to, flags, 1), "set mount flags on \(target)")
+        case let .tmpfs(target, mode):
+            let to = Self.newRoot + target
+            try makeMountPoint(to, directory: true)
+            try mount("tmpfs", to, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0" + String(mode, radix: 8),
+                      "mount a tmpfs at \(target)")
+        case let .proc(target):
+            let to = Self.newRoot + target
+            try makeMountPoint(to, directory: true)
+            try mount("proc", to, "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil, "mount /proc")
+        case let .devpts(target):
+            let to = Self.newRoot + target
+            try makeMountPoint(to, directory: true)
+            try mount("devpts", to, "devpts", UInt(MS_NOSUID | MS_NOEXEC), "newinstance,ptmxmode=0666,mode=0620",
+                      "mount devpts at \(target)")
+        case let .symlink(destination, target):
+            let to = Self.newRoot + target
+            try makeParents(of: to)
+            try checkLibc(symlink(destination, to), "create the symlink \(target)")
+        case let .readOnly(target):
+            let to = Self.newRoot + target
+            guard access(to, F_OK) == 0 else { return }  // nothing there, nothing to protect
+            try mount(to, to, nil, UInt(MS_BIND | MS_REC), nil, "bind \(target) onto itself")
+            let flags = UInt64(SBX_MOUNT_RDONLY | SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
+            try checkShim(sbx_mount_set_attributes(to, flags, 1), "make \(target) read-only")
+        }
+    }
+
+    /// Creates what a mount needs to land on: a directory, or an empty file for a file bind.
+    private func makeMountPoint(_ path: String, directory: Bool) throws {
+        var info = stat()
+        if lstat(path, &info) == 0 { return }
+        try makeParents(of: path)
+        if directory {
+            try checkLibc(mkdir(path, 0o755), "create the mount point \(path.dropFirst(Self.newRoot.count))")
+        } else {
+            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            try checkLibc(fd, "create the mount point \(path.dropFirst(Self.newRoot.count))")
+            close(fd)
+        }
+    }
+
+    private func makeParents(of path: String) throws {
+        var prefix = ""
+        let components = path.split(separator: "/")
+        for component in components.dropLast() {
+            prefix += "/" + component
+            var info = stat()
+            if lstat(prefix, &info) == 0 { continue }
+            try checkLibc(mkdir(prefix, 0o755), "create the directory \(prefix.dropFirst(Self.newRoot.count))")
+        }
+    }
+
+    private func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?,
+                       _ what: @autoclosure () -> String) throws {
+        try checkLibc(Glibc.mount(source, target, type, flags, data), what())
+    }
+}

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// pid 1 inside the sandbox. Single-threaded by construction (it is a fresh exec of sbx that
+/// never starts Dispatch or NIO), because the setup below and the fork that follows need it.
+///
+/// The recipe, in order: read the plan; build the root; hostname and loopback; drop every
+/// capability and set no_new_privs; start the command; then forward signals, reap orphans,
+/// and exit with the command's status.
+public enum SandboxInit {
+    public static func run(channelFD: Int32) -> Never {
+        let channel = ControlChannel(fd: channelFD)
+        let command: pid_t
+        do {
+            try ForwardedSignals.take()
+            // The 'g' of the handshake was read by the C child before it exec'd us; the plan follows.
+            guard let bytes = try channel.receiveFrame() else {
+                exit(ExitStatus.sandboxFailure)
+            }
+            let plan = try PlanCodec.decode(bytes)
+            try RootFilesystem(operations: plan.mounts).build()
+            try checkShim(sbx_set_hostname(plan.hostname), "set the hostname")
+            try checkShim(sbx_loopback_up(), "bring up the loopback interface")
+            let filter = try TerminalFilter()
+            try dropPrivileges()
+            try checkLibc(chdir(plan.workingDirectory),
+                          "enter the working directory \(plan.workingDirectory) inside the sandbox")
+            command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
+            try channel.sendFrame([])
+        } catch {
+            let message = (error as? SandboxError)?.message ?? "\(error)"
+            try? channel.sendFrame(Array("cannot set up the sandbox: \(message)".utf8))
+            exit(ExitStatus.sandboxFailure)
+        }
+        channel.close()
+        exit(forwardSignalsUntilExit(of: command))
+    }
+
+    private static func dropPrivileges() throws {
+        var step: UnsafePointer<CChar>? = nil
+        let rc = sbx_drop_all_capabilities(&step)
+        try checkShim(rc, "drop capabilities (\(step.map { String(cString: $0) } ?? "?"))")
+        try checkShim(sbx_set_no_new_privs(), "set no_new_privs")
+        // Same uid as the command and no capabilities: without this, the command could ptrace
+        // its init, which runs outside the command's seccomp filter.
+        try checkShim(sbx_set_dumpable(0), "make the init non-dumpable")
+    }
+
+    /// Reaps every child (orphans are re-parented to us) and returns when the command exits.
+    /// Our exit then ends every other process in the sandbox: the kernel kills a pid
+    /// namespace whose init is gone.
+    private static func forwardSignalsUntilExit(of command: pid_t) -> Int32 {
+        while true {
+            let (signal, fromKernel) = ForwardedSignals.next()
+            if signal == SIGCHLD {
+                if let status = reapExitedChildren().first(where: { $0.pid == command })?.status {
+                    return ExitStatus.from(waitStatus: status)
+                }
+            } else if signal > 0 && !fromKernel {
+                kill(command, signal)
+            }
+        }
+    }
+}

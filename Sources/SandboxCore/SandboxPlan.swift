@@ -1,0 +1,42 @@
+/// Everything the init inside the sandbox needs, resolved on the host side before launch:
+/// the init only executes it, it decides nothing. Travels to the init over the control channel.
+public struct SandboxPlan: Equatable, Sendable {
+    /// The command and its arguments, exec'd verbatim (never through a shell).
+    public var command: [String]
+    /// NAME=VALUE entries, already filtered by the environment policy.
+    public var environment: [String]
+    /// The working directory inside; the same path as outside.
+    public var workingDirectory: String
+    public var hostname: String
+    /// The filesystem view, in the order the init performs it.
+    public var mounts: [MountOperation]
+    /// File descriptors (besides 0-2) the command inherits; sorted.
+    public var passedFileDescriptors: [Int32]
+
+    public init(command: [String], environment: [String], workingDirectory: String,
+                hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32]) {
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.hostname = hostname
+        self.mounts = mounts
+        self.passedFileDescriptors = passedFileDescriptors
+    }
+}
+
+/// One step of building the sandbox's root. Targets are paths as the sandbox sees them;
+/// sources are host paths.
+public enum MountOperation: Equatable, Sendable {
+    /// Bind a host path (and everything mounted below it) at `target`.
+    case bind(source: String, target: String, writable: Bool)
+    /// A fresh, empty tmpfs.
+    case tmpfs(target: String, mode: UInt32)
+    /// A fresh procfs for the sandbox's pid namespace.
+    case proc(target: String)
+    /// A private devpts instance, its ptmx usable by everyone.
+    case devpts(target: String)
+    /// A symbolic link at `target` pointing to `destination`.
+    case symlink(destination: String, target: String)
+    /// Make an already mounted path (and its submounts) read-only, in place.
+    case readOnly(target: String)
+}

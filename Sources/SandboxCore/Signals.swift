@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The signals the supervisor passes to the init and the init passes to the command.
+enum ForwardedSignals {
+    static let all: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2]
+    /// What a waiting loop listens for: the forwarded ones and SIGCHLD.
+    static let waitedFor: [Int32] = all + [SIGCHLD]
+
+    static func take() throws {
+        try checkShim(waitedFor.withUnsafeBufferPointer { sbx_signals_take($0.baseAddress, Int32($0.count)) },
+                      "set up signal forwarding")
+    }
+
+    /// The next signal, and whether the kernel sent it (a terminal's Ctrl-C, resize, hangup),
+    /// in which case the whole foreground process group, the command included, has it already.
+    static func next() -> (signal: Int32, fromKernel: Bool) {
+        var fromKernel: Int32 = 0
+        let sig = waitedFor.withUnsafeBufferPointer {
+            sbx_signals_wait($0.baseAddress, Int32($0.count), -1, &fromKernel)
+        }
+        return (sig, fromKernel != 0)
+    }
+}
+
+/// Reaps every exited child without blocking; returns (pid, wait status) pairs.
+func reapExitedChildren() -> [(pid: pid_t, status: Int32)] {
+    var reaped: [(pid_t, Int32)] = []
+    while true {
+        var status: Int32 = 0
+        let pid = waitpid(-1, &status, WNOHANG)
+        if pid <= 0 { return reaped }
+        reaped.append((pid, status))
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The host side of a run: starts the init in fresh namespaces, hands it the plan, forwards
+/// signals, and returns the command's exit status. sbx may be multithreaded here; the child
+/// it creates runs only C until it execs the init (see CSandbox/spawn.c).
+public enum Supervisor {
+    /// The argument that makes `sbx` the sandbox's init instead of the CLI.
+    public static let initModeArgument = "__sbx_init"
+
+    /// Runs the plan; returns the command's exit status, or throws when the sandbox could not
+    /// be set up (the command then never ran).
+    public static func run(_ plan: SandboxPlan) throws -> Int32 {
+        var pair: [Int32] = [0, 0]
+        try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
+                      "socketpair")
+        let channel = ControlChannel(fd: pair[0])
+        defer { channel.close() }
+        let initEnd = pair[1]
+        // The init's end survives its exec; every other fd of ours is closed by the child.
+        try checkLibc(fcntl(initEnd, F_SETFD, 0), "fcntl")
+        for fd in plan.passedFileDescriptors {
+            guard fcntl(fd, F_SETFD, 0) == 0 else {
+                throw SandboxError("--pass-fd \(fd): file descriptor \(fd) is not open")
+            }
+        }
+        try ForwardedSignals.take()
+
+        let pid = try spawnInit(channelFD: initEnd, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
+        close(initEnd)
+        do {
+            try handOver(plan, to: pid, over: channel)
+        } catch {
+            kill(pid, SIGKILL)
+            _ = waitForExit(of: pid)
+            throw error
+        }
+        return superviseUntilExit(of: pid)
+    }
+
+    private static func spawnInit(channelFD: Int32, keep: [Int32]) throws -> pid_t {
+        let argv = ["sbx", initModeArgument, String(channelFD)]
+        let pid = withCStringArray(argv) { argvPointer in
+            withCStringArray([]) { envPointer in
+                keep.withUnsafeBufferPointer { keepPointer in
+                    sbx_spawn_init(sbx_sandbox_namespaces, channelFD, keepPointer.baseAddress, Int32(keep.count),
+                                   "/proc/self/exe", argvPointer, envPointer)
+                }
+            }
+        }
+        guard pid > 0 else {
+            let code = -pid
+            if code == EPERM || code == ENOSPC || code == EINVAL || code == EACCES {
+                throw UserNamespace.diagnoseUnavailable(errno: code)
+            }
+            throw SandboxError.system("clone3", errno: code)
+        }
+        return pid
+    }
+
+    private static func handOver(_ plan: SandboxPlan, to pid: pid_t, over channel: ControlChannel) throws {
+        guard try channel.receiveByte() == UInt8(ascii: "r") else {
+            throw SandboxError("the sandbox's first process died before setup")
+        }
+        try UserNamespace.writeMaps(for: pid, uid: geteuid(), gid: getegid())
+        try channel.sendByte(UInt8(ascii: "g"))
+        try channel.sendFrame(PlanCodec.encode(plan))
+        guard let answer = try channel.receiveFrame() else {
+            throw SandboxError("the sandbox's init died during setup")
+        }
+        if !answer.isEmpty {
+            throw SandboxError(String(decoding: answer, as: UTF8.self))
+        }
+    }
+
+    /// Forwards signals that a process (not the terminal) sent us, until the init exits.
+    private static func superviseUntilExit(of pid: pid_t) -> Int32 {
+        while true {
+            let (signal, fromKernel) = ForwardedSignals.next()
+            if signal == SIGCHLD {
+                if let status = reapExitedChildren().first(where: { $0.pid == pid })?.status {
+                    return ExitStatus.from(waitStatus: status)
+                }
+            } else if signal > 0 && !fromKernel {
+                kill(pid, signal)
+            }
+        }
+    }
+
+    private static func waitForExit(of pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of copies of `strings`.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
