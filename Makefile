@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` (a real sandboxed command) and `make test`.
+SWIFT ?= swift
+
+.PHONY: deps build release run test bench clean
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product sbx
+
+run: release
+	cd "$(CURDIR)" && ./.build/release/sbx run -- /bin/sh -c 'echo "hello from $$(hostname): uid $$(id -u), pid $$$$"; ls /tmp /run; touch /etc/x || echo "(the system is read-only, as it should be)"'
+
+# Unit tests, then the integration tests that run the built binary in real sandboxes (as root
+# they also run every escape attempt as an unprivileged user, created if missing).
+test: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: release
+	./bench/startup
+
+clean:
+	rm -rf .build

@@ -1,0 +1,54 @@
+import XCTest
+
+/// The command's own status comes back; sbx's own failures are 125, told apart on stderr.
+final class ExitStatusTests: XCTestCase {
+    func testCommandStatusesPassThrough() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            for (script, expected) in [("exit 0", 0), ("exit 1", 1), ("exit 42", 42), ("kill -TERM $$", 143), ("kill -KILL $$", 137)] {
+                let result = Harness.sbx(["run", "--", "/bin/sh", "-c", script], as: caller, in: project)
+                XCTAssertEqual(result.status, Int32(expected), "\(script) \(caller): \(result.stderr)")
+            }
+        }
+    }
+
+    func testNotFoundIs127AndNotExecutableIs126() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let missing = Harness.sbx(["run", "--", "no-such-command-sbx"], as: caller, in: project)
+            XCTAssertEqual(missing.status, 127, "\(caller)")
+            XCTAssertTrue(missing.stderr.hasPrefix("sbx: no-such-command-sbx: command not found"), missing.stderr)
+            FileManager.default.createFile(atPath: project + "/data", contents: Data("x".utf8), attributes: [.posixPermissions: 0o644])
+            let plain = Harness.sbx(["run", "--", "./data"], as: caller, in: project)
+            XCTAssertEqual(plain.status, 126, "\(caller)")
+            XCTAssertTrue(plain.stderr.hasPrefix("sbx: ./data: cannot execute: Permission denied"), plain.stderr)
+        }
+    }
+
+    func testOwnFailuresAre125WithAnSbxMessage() {
+        let project = Harness.makeProject(for: .current)
+        for arguments in [["run", "--no-such-flag", "--", "true"], ["run"], ["run", "--pass-fd", "9", "--", "true"],
+                          ["run", "--project", "/nonexistent-sbx", "--", "true"], ["run", "--env", "=x", "--", "true"],
+                          ["run", "--project", "/", "--", "true"]] {
+            let result = Harness.sbx(arguments, as: .current, in: project)
+            XCTAssertEqual(result.status, 125, "\(arguments)")
+            XCTAssertTrue(result.stderr.hasPrefix("sbx: "), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    func testHelpExitsZero() {
+        let result = Harness.sbx(["run", "--help"], as: .current, in: Harness.workRoot)
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("--project"))
+    }
+
+    func testArgvIsPassedVerbatimNeverThroughAShell() {
+        let arguments = ["a b", "\"q\"", "it's", "$HOME", "*", "", "--", "-x", "tab\there", "ünï"]
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let result = Harness.sbx(["run", "--", "/usr/bin/printf", "[%s]\\n"] + arguments, as: caller, in: project)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, arguments.map { "[\($0)]\n" }.joined())
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import XCTest
+
+/// What a command inherits: only fds 0-2 and an allow-listed environment, unless asked.
+final class HygieneTests: XCTestCase {
+
+    func testInheritedFileDescriptorsAreClosedUnlessPassed() {
+        let probe = """
+            import os
+            for fd in (5, 6):
+                try:
+                    print(fd, os.read(fd, 64).decode().strip())
+                except OSError as e:
+                    print(fd, e.errno)
+            """
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            for (name, content) in [("secret", "s3cret\n"), ("shared", "shared\n"), ("probe.py", probe)] {
+                FileManager.default.createFile(atPath: project + "/" + name, contents: Data(content.utf8),
+                                               attributes: [.posixPermissions: 0o644])
+            }
+            // The shell opens 5 and 6 without close-on-exec, as a parent process might leak them.
+            let script = "exec 5<secret 6<shared; exec \(Harness.binary) run --pass-fd 6 -- /usr/bin/python3 probe.py"
+            let result = Harness.launch(["/bin/sh", "-c", script], as: caller, in: project).finish()
+            XCTAssertEqual(result.stdout, "5 9\n6 shared\n", "\(caller): \(result.stderr)")  // 9 = EBADF
+        }
+    }
+
+    func testOnlyStandardDescriptorsAreOpen() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let result = Harness.sbx(["run", "--", "/bin/ls", "/proc/self/fd"], as: caller, in: project)
+            // ls itself opens one fd to read the directory.
+            XCTAssertEqual(result.stdout.split(separator: "\n").count, 4, "\(caller): \(result.stdout)")
+        }
+    }
+
+    func testEnvironmentIsAnAllowList() {
+        let host = ["AWS_SECRET_ACCESS_KEY": "aws-s3cret", "GITHUB_TOKEN": "ghp-s3cret", "SSH_AUTH_SOCK": "/tmp/agent",
+                    "LC_TIME": "C", "TERM": "xterm-test", "PASS_ME": "passed", "LD_PRELOAD": "/tmp/evil.so"]
+        for caller in Harness.callers {
+            let result = Harness.sbx(["run", "--env", "PASS_ME", "--env", "SET_ME=a=b", "--env", "UNSET_ONE", "--", "/usr/bin/env"],
+                                     as: caller, in: Harness.makeProject(for: caller), environment: host)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let env = Set(result.stdout.split(separator: "\n").map(String.init))
+            for leaked in ["aws-s3cret", "ghp-s3cret", "/tmp/agent", "/tmp/evil.so"] {
+                XCTAssertFalse(result.stdout.contains(leaked), "\(caller) leaked \(leaked)")
+            }
+            for expected in ["LC_TIME=C", "TERM=xterm-test", "PASS_ME=passed", "SET_ME=a=b", "HOME=\(Harness.home(of: caller))"] {
+                XCTAssertTrue(env.contains(expected), "\(caller) missing \(expected): \(env)")
+            }
+            XCTAssertFalse(env.contains { $0.hasPrefix("UNSET_ONE=") })
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import XCTest
+@testable import SandboxCore
+
+final class BaseFilesystemViewTests: XCTestCase {
+    let hostRoot: [HostRootEntry] = [
+        .init(name: "usr", kind: .directory), .init(name: "etc", kind: .directory),
+        .init(name: "bin", kind: .symlink(destination: "usr/bin")), .init(name: "tmp", kind: .directory),
+        .init(name: "run", kind: .directory), .init(name: "proc", kind: .directory),
+        .init(name: "dev", kind: .directory), .init(name: "sys", kind: .directory),
+        .init(name: "home", kind: .directory), .init(name: "weird-socket", kind: .other),
+    ]
+
+    func operations(project: String = "/home/u/app", runtime: String? = "/run/user/1000") -> [MountOperation] {
+        BaseFilesystemView.operations(hostRoot: hostRoot, project: project, runtimeDirectory: runtime)
+    }
+
+    func testHostTmpRunDevProcAreNeverBound() {
+        for case let .bind(source, _, _) in operations() {
+            XCTAssertFalse(["/tmp", "/run", "/dev", "/proc"].contains(source), source)
+            XCTAssertFalse(source.hasPrefix("/tmp/") || source.hasPrefix("/run/"), source)
+        }
+    }
+
+    func testSystemDirectoriesAreReadOnlyAndOnlyTheProjectIsWritable() {
+        let writable = operations().compactMap { op -> String? in
+            if case let .bind(source, _, true) = op, !source.hasPrefix("/dev/") { return source }
+            return nil
+        }
+        XCTAssertEqual(writable, ["/home/u/app"])
+        XCTAssertTrue(operations().contains(.bind(source: "/usr", target: "/usr", writable: false)))
+        XCTAssertTrue(operations().contains(.bind(source: "/sys", target: "/sys", writable: false)))
+    }
+
+    func testSymlinksAreRecreatedAndOtherEntriesSkipped() {
+        XCTAssertTrue(operations().contains(.symlink(destination: "usr/bin", target: "/bin")))
+        XCTAssertFalse(operations().contains { "\($0)".contains("weird-socket") })
+    }
+
+    func testProjectComesAfterTheTmpfsItMayLiveIn() throws {
+        let ops = operations(project: "/tmp/work/app")
+        let tmp = try XCTUnwrap(ops.firstIndex(of: .tmpfs(target: "/tmp", mode: 0o1777)))
+        let project = try XCTUnwrap(ops.firstIndex(of: .bind(source: "/tmp/work/app", target: "/tmp/work/app", writable: true)))
+        XCTAssertLessThan(tmp, project)
+        XCTAssertEqual(project, ops.count - 1)
+    }
+
+    func testKernelWritingProcEntriesAreReadOnly() {
+        for entry in ["sys", "sysrq-trigger", "irq", "bus"] {
+            XCTAssertTrue(operations().contains(.readOnly(target: "/proc/" + entry)), entry)
+        }
+    }
+
+    func testRuntimeDirectoryOutsideRunIsCovered() {
+        XCTAssertTrue(operations(runtime: "/home/u/.run").contains(.tmpfs(target: "/home/u/.run", mode: 0o700)))
+        XCTAssertFalse(operations(runtime: "/run/user/1000").contains { if case .tmpfs(let t, _) = $0 { return t.hasPrefix("/run/") }; return false })
+    }
+
+    func testIsInside() {
+        XCTAssertTrue(isInside("/run/user", "/run"))
+        XCTAssertTrue(isInside("/run", "/run"))
+        XCTAssertFalse(isInside("/runner", "/run"))
+    }
+}
