@@ -77,3 +77,26 @@ final class IdentityTests: XCTestCase {
         XCTAssertTrue(sleeper.isRunning)
     }
 }
+
+/// The init runs outside the command's seccomp filter, so the command must not be able to
+/// take it over: it is non-dumpable, which denies ptrace and /proc/1/mem to a same-uid caller.
+final class InitProtectionTests: XCTestCase {
+    func testCommandCannotPtraceOrReadItsInit() {
+        let source = """
+            import ctypes, errno, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            PTRACE_ATTACH = 16
+            rc = libc.ptrace(PTRACE_ATTACH, 1, None, None)
+            print('attach', 'OK' if rc == 0 else errno.errorcode[ctypes.get_errno()])
+            if rc == 0: libc.ptrace(17, 1, None, None)  # PTRACE_DETACH, so a failure does not hang
+            try:
+                open('/proc/1/mem', 'rb'); print('mem OK')
+            except OSError as e:
+                print('mem', errno.errorcode[e.errno])
+            """
+        for caller in Harness.callers {
+            let result = Harness.sbx(["run"] + python(source), as: caller, in: Harness.makeProject(for: caller))
+            XCTAssertEqual(result.stdout, "attach EPERM\nmem EACCES\n", "\(caller): \(result.stderr)")
+        }
+    }
+}

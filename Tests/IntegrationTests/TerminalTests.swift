@@ -31,12 +31,12 @@ final class TerminalTests: XCTestCase {
 
     /// The command: checks its tty, tries injection, counts SIGINT and SIGWINCH.
     static let payload = """
-        import os, signal, time, fcntl, termios, errno
+        import os, signal, time, termios, errno, ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
         def inject(fd, request):
-            try:
-                fcntl.ioctl(fd, request, b'x'); return 'INJECTED'
-            except OSError as e:
-                return errno.errorcode[e.errno]
+            # Through libc, so the request keeps all 64 bits (Python's fcntl.ioctl truncates).
+            rc = libc.ioctl(fd, ctypes.c_ulong(request), ctypes.c_char_p(b'x'))
+            return 'INJECTED' if rc == 0 else errno.errorcode[ctypes.get_errno()]
         print('tty', os.isatty(0), inject(0, termios.TIOCSTI), inject(0, termios.TIOCSTI | (1 << 32)),
               inject(0, 0x541C), flush=True)
         counts = {'INT': 0, 'WINCH': 0}
