@@ -26,6 +26,8 @@ public struct HostRootEntry: Equatable, Sendable {
 public enum BaseFilesystemView {
     /// Host top-level directories replaced by fresh ones rather than bound.
     static let replacedAtTop: Set<String> = ["proc", "dev", "sys", "tmp", "run"]
+    /// Replaced by fresh, empty ones: nothing of the host's is visible below them.
+    public static let privateDirectories = ["/tmp", "/run", "/dev", "/proc"]
     static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
     /// procfs entries that write to the host kernel (sysctls, sysrq, irq affinity, bus
     /// settings): the sandbox's uid may own them, so they are made read-only, as bubblewrap does.

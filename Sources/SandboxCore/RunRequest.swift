@@ -33,6 +33,10 @@ public struct RunRequest: Sendable {
         guard projectPath != "/" else {
             throw SandboxError("the project is '/': that would make the whole machine writable; run sbx from the project's directory or pass --project DIR")
         }
+        if !isInside(workingDirectory, projectPath),
+           let hidden = BaseFilesystemView.privateDirectories.first(where: { isInside(workingDirectory, $0) }) {
+            throw SandboxError("the current directory \(workingDirectory) is not visible in the sandbox (\(hidden) is private there); cd into the project, or pass a --project that contains the current directory")
+        }
         let host = EnvironmentPolicy.current()
         let runtimeDirectory = host.first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
         let mounts = BaseFilesystemView.operations(hostRoot: try BaseFilesystemView.readHostRoot(),

@@ -52,3 +52,13 @@ final class ExitStatusTests: XCTestCase {
         }
     }
 }
+
+extension ExitStatusTests {
+    func testWorkingDirectoryHiddenInTheSandboxIsAClearError() throws {
+        let project = Harness.makeProject(for: .current)
+        let elsewhere = Harness.makeProject(for: .current, "elsewhere")  // under /tmp, which is private
+        let result = Harness.sbx(["run", "--project", project, "--", "/bin/true"], as: .current, in: elsewhere)
+        XCTAssertEqual(result.status, 125)
+        XCTAssertTrue(result.stderr.hasPrefix("sbx: the current directory \(elsewhere) is not visible"), result.stderr)
+    }
+}
