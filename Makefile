@@ -15,9 +15,9 @@ release: deps
 run: release
 	cd "$(CURDIR)" && ./.build/release/sbx run -- /bin/sh -c 'echo "hello from $$(hostname): uid $$(id -u), pid $$$$"; ls /tmp /run; touch /etc/x || echo "(the system is read-only, as it should be)"'
 
-# (XCTest only: no Swift Testing suites, whose empty run would close the log with "0 tests".)
 # Unit tests, then the integration tests that run the built binary in real sandboxes (as root
-# they also run every escape attempt as an unprivileged user, created if missing).
+# they also run every escape attempt as an unprivileged user, created if missing). XCTest only:
+# there are no Swift Testing suites, whose empty run would close the log with "0 tests".
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
