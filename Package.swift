@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // What Swift cannot call directly: clone3, pivot_root, mount_setattr, prctl, ioctl,
@@ -24,16 +25,26 @@ let package = Package(
             name: "SandboxCore",
             dependencies: ["CSandbox"]
         ),
-        // The command line: parses flags into a plan and hands it to SandboxCore.
+        // Declarative profiles: the TOML format, extends and merge rules, variables, built-ins,
+        // and the effective policy of a run with the origin of every setting. TOMLKit makes
+        // Foundation's String extensions visible here; calling one (e.g. contains("/")) fails
+        // the static link, which is intended: Foundation with ICU costs milliseconds at start.
+        .target(
+            name: "Profiles",
+            dependencies: ["TOMLKit"]
+        ),
+        // The command line: parses flags, resolves the policy, hands a plan to SandboxCore.
         .executableTarget(
             name: "sbx",
             dependencies: [
                 "SandboxCore",
+                "Profiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [.unsafeFlags(["-static-executable", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"])]
         ),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
+        .testTarget(name: "ProfilesTests", dependencies: ["Profiles"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SandboxCore"]),
     ]
 )

@@ -16,6 +16,8 @@ enum CommandLauncher {
                     let pid = fork()
                     if pid != 0 { return pid }
                     sbx_signals_restore_defaults()
+                    // process.tty = false: no controlling terminal, so no TIOCSTI target either.
+                    if plan.newSession { _ = setsid() }
                     sbx_close_fds_except(3, keep.baseAddress, Int32(keep.count))
                     let loaded = filter.load()
                     if loaded != 0 { fail("cannot load the seccomp filter", -loaded, ExitStatus.sandboxFailure) }

@@ -23,10 +23,13 @@ enum PlanCodec {
                 writer.byte(5); writer.string(destination); writer.string(target)
             case let .readOnly(target):
                 writer.byte(6); writer.string(target)
+            case let .cover(target):
+                writer.byte(7); writer.string(target)
             }
         }
         writer.count(plan.passedFileDescriptors.count)
         for fd in plan.passedFileDescriptors { writer.count(Int(fd)) }
+        writer.byte(plan.newSession ? 1 : 0)
         return writer.bytes
     }
 
@@ -46,15 +49,17 @@ enum PlanCodec {
             case 4: mounts.append(.devpts(target: try reader.string()))
             case 5: mounts.append(.symlink(destination: try reader.string(), target: try reader.string()))
             case 6: mounts.append(.readOnly(target: try reader.string()))
+            case 7: mounts.append(.cover(target: try reader.string()))
             case let tag: throw SandboxError("corrupt sandbox plan: unknown mount tag \(tag)")
             }
         }
         var fds: [Int32] = []
         for _ in 0..<(try reader.count()) { fds.append(Int32(try reader.count())) }
+        let newSession = try reader.byte() == 1
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
-                           mounts: mounts, passedFileDescriptors: fds)
+                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession)
     }
 
     private struct Writer {

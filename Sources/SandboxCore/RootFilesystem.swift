@@ -15,6 +15,8 @@ struct RootFilesystem {
     private static let scratch = "/tmp"
     private static let oldRoot = "/oldroot"
     private static let newRoot = "/newroot"
+    /// An empty file in the scratch tmpfs, bound over files that are covered.
+    private static let emptyFile = "/empty"
 
     func build() throws {
         // Nothing we mount may propagate back to the host.
@@ -26,14 +28,18 @@ struct RootFilesystem {
         try mount("tmpfs", "newroot", "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0755", "mount the new root")
         try checkShim(sbx_pivot_root(".", "oldroot"), "pivot_root into the scratch tmpfs")
         try checkLibc(chdir("/"), "chdir /")
+        try checkLibc(open(Self.emptyFile, O_CREAT | O_WRONLY | O_CLOEXEC, 0o444), "create the empty file").closing()
 
+        // Directories made read-only once everything below them is mounted: the new root
+        // itself (the sandbox cannot add files next to /usr) and every covering tmpfs.
+        var sealAtEnd = [Self.newRoot]
         for operation in operations {
-            try perform(operation)
+            try perform(operation, sealAtEnd: &sealAtEnd)
         }
-
-        // The root directory itself is read-only: the sandbox cannot add files next to /usr.
-        try checkShim(sbx_mount_set_attributes(Self.newRoot, UInt64(SBX_MOUNT_RDONLY), 0),
-                      "make the new root read-only")
+        for path in sealAtEnd.reversed() {
+            try checkShim(sbx_mount_set_attributes(path, UInt64(SBX_MOUNT_RDONLY), 0),
+                          "make \(path.dropFirst(Self.newRoot.count)) read-only")
+        }
         // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
         // only the new root (pivot_root(2), NOTES).
         try checkLibc(chdir(Self.newRoot), "chdir \(Self.newRoot)")
@@ -42,7 +48,7 @@ struct RootFilesystem {
         try checkLibc(chdir("/"), "chdir /")
     }
 
-    private func perform(_ operation: MountOperation) throws {
+    private func perform(_ operation: MountOperation, sealAtEnd: inout [String]) throws {
         switch operation {
         case let .bind(source, target, writable):
             let from = Self.oldRoot + source
@@ -80,6 +86,18 @@ struct RootFilesystem {
             try mount(to, to, nil, UInt(MS_BIND | MS_REC), nil, "bind \(target) onto itself")
             let flags = UInt64(SBX_MOUNT_RDONLY | SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
             try checkShim(sbx_mount_set_attributes(to, flags, 1), "make \(target) read-only")
+        case let .cover(target):
+            let to = Self.newRoot + target
+            var info = stat()
+            guard lstat(to, &info) == 0 else { return }  // nothing there, nothing to hide
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                try mount("tmpfs", to, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0755", "cover \(target)")
+                sealAtEnd.append(to)
+            } else {
+                try mount(Self.emptyFile, to, nil, UInt(MS_BIND), nil, "cover \(target)")
+                let flags = UInt64(SBX_MOUNT_RDONLY | SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
+                try checkShim(sbx_mount_set_attributes(to, flags, 0), "make the cover of \(target) read-only")
+            }
         }
     }
 

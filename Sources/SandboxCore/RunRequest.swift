@@ -2,22 +2,34 @@
 import Glibc
 #endif
 
-/// What the user asked `sbx run` for, before it is resolved against the host into a plan.
+/// What `sbx run` will do, decided (profile, flags) but not yet resolved against the host's
+/// filesystem. `resolve()` turns it into the plan the init executes.
 public struct RunRequest: Sendable {
     public var command: [String]
-    /// The directory the sandbox may write; nil means the current directory.
-    public var project: String?
+    /// The writable project directory, canonical (see `canonicalDirectory`).
+    public var project: String
+    public var workingDirectory: String
+    /// NAME (pass the host's value) or NAME=VALUE (set it), on top of the allow-list.
     public var environmentRequests: [String]
     public var passedFileDescriptors: [Int32]
+    public var filesystem: FilesystemPolicy
+    public var hostname: String
+    public var newSession: Bool
 
-    public init(command: [String], project: String?, environmentRequests: [String], passedFileDescriptors: [Int32]) {
+    public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
+                passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
+                newSession: Bool = false) {
         self.command = command
         self.project = project
+        self.workingDirectory = workingDirectory
         self.environmentRequests = environmentRequests
         self.passedFileDescriptors = passedFileDescriptors
+        self.filesystem = filesystem
+        self.hostname = hostname
+        self.newSession = newSession
     }
 
-    /// Resolves paths, environment and filesystem view into the plan the init executes.
+    /// Checks the request and lists the host's root into the plan.
     public func resolve() throws -> SandboxPlan {
         guard !command.isEmpty, !command[0].isEmpty else {
             throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
@@ -28,28 +40,27 @@ public struct RunRequest: Sendable {
         for fd in passedFileDescriptors where fd < 3 {
             throw SandboxError("--pass-fd \(fd): descriptors 0-2 are always passed; give 3 or more")
         }
-        let workingDirectory = try currentDirectory()
-        let projectPath = try canonicalDirectory(project ?? workingDirectory, flag: project == nil ? nil : "--project")
-        guard projectPath != "/" else {
+        guard project != "/" else {
             throw SandboxError("the project is '/': that would make the whole machine writable; run sbx from the project's directory or pass --project DIR")
         }
-        if !isInside(workingDirectory, projectPath),
-           let hidden = BaseFilesystemView.privateDirectories.first(where: { isInside(workingDirectory, $0) }) {
+        if !isInside(workingDirectory, project),
+           let hidden = FilesystemView.privateDirectories.first(where: { isInside(workingDirectory, $0) }) {
             throw SandboxError("the current directory \(workingDirectory) is not visible in the sandbox (\(hidden) is private there); cd into the project, or pass a --project that contains the current directory")
         }
         let host = EnvironmentPolicy.current()
         let runtimeDirectory = host.first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
-        let mounts = BaseFilesystemView.operations(hostRoot: try BaseFilesystemView.readHostRoot(),
-                                                   project: projectPath, runtimeDirectory: runtimeDirectory)
+        let mounts = FilesystemView.operations(hostRoot: try FilesystemView.readHostRoot(), project: project,
+                                               runtimeDirectory: runtimeDirectory, policy: filesystem)
         return SandboxPlan(command: command,
                            environment: EnvironmentPolicy.resolve(host: host, requests: environmentRequests),
                            workingDirectory: workingDirectory,
-                           hostname: "sbx",
+                           hostname: hostname,
                            mounts: mounts,
-                           passedFileDescriptors: Array(Set(passedFileDescriptors)).sorted())
+                           passedFileDescriptors: Array(Set(passedFileDescriptors)).sorted(),
+                           newSession: newSession)
     }
 
-    private func currentDirectory() throws -> String {
+    public static func currentDirectory() throws -> String {
         guard let pointer = getcwd(nil, 0) else {
             throw SandboxError.system("cannot read the current directory", errno: errno)
         }
@@ -57,16 +68,21 @@ public struct RunRequest: Sendable {
         return String(cString: pointer)
     }
 
-    /// The path with symlinks resolved, as the kernel will see it at mount time.
-    private func canonicalDirectory(_ path: String, flag: String?) throws -> String {
-        let label = flag.map { "\($0) \(path)" } ?? path
-        guard let pointer = realpath(path, nil) else { throw SandboxError.system(label, errno: errno) }
-        defer { free(pointer) }
-        let resolved = String(cString: pointer)
+    /// The directory with symlinks resolved, as the kernel will see it at mount time.
+    /// `label` names it in errors (e.g. "--project ~/app").
+    public static func canonicalDirectory(_ path: String, label: String) throws -> String {
+        guard let resolved = canonicalPath(path) else { throw SandboxError.system(label, errno: errno) }
         var info = stat()
         guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw SandboxError("\(label): not a directory")
         }
         return resolved
+    }
+
+    /// realpath(3); nil (with errno set) when the path does not exist.
+    public static func canonicalPath(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
     }
 }

@@ -30,3 +30,8 @@ func checkLibc(_ result: Int32, _ what: @autoclosure () -> String) throws -> Int
 func checkShim(_ result: Int32, _ what: @autoclosure () -> String) throws {
     guard result >= 0 else { throw SandboxError.system(what(), errno: -result) }
 }
+
+extension Int32 {
+    /// Closes a file descriptor just returned by a checked call.
+    func closing() { _ = Glibc.close(self) }
+}

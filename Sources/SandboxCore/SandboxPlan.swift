@@ -12,15 +12,18 @@ public struct SandboxPlan: Equatable, Sendable {
     public var mounts: [MountOperation]
     /// File descriptors (besides 0-2) the command inherits; sorted.
     public var passedFileDescriptors: [Int32]
+    /// Start the command in a new session, without a controlling terminal.
+    public var newSession: Bool
 
     public init(command: [String], environment: [String], workingDirectory: String,
-                hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32]) {
+                hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.hostname = hostname
         self.mounts = mounts
         self.passedFileDescriptors = passedFileDescriptors
+        self.newSession = newSession
     }
 }
 
@@ -39,4 +42,6 @@ public enum MountOperation: Equatable, Sendable {
     case symlink(destination: String, target: String)
     /// Make an already mounted path (and its submounts) read-only, in place.
     case readOnly(target: String)
+    /// Hide what is at `target` behind an empty, read-only directory or file (whichever it is).
+    case cover(target: String)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Profiles
 import SandboxCore
 
 struct RunCommand: ParsableCommand {
@@ -12,11 +13,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The directory the command may write (default: the current directory).", valueName: "dir"))
-    var project: String?
-
-    @Option(name: .long, help: ArgumentHelp("Pass the variable NAME from the environment, or set NAME=VALUE. Repeatable.", valueName: "name[=value]"))
-    var env: [String] = []
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(name: .customLong("pass-fd"), help: ArgumentHelp("Keep the open file descriptor N in the sandbox. Repeatable.", valueName: "n"))
     var passFD: [Int32] = []
@@ -25,9 +22,20 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        let request = RunRequest(command: command, project: project, environmentRequests: env,
-                                 passedFileDescriptors: passFD)
-        let status = try Supervisor.run(try request.resolve())
-        throw ExitCode(status)
+        guard !command.isEmpty else {
+            throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
+        }
+        let (policy, project, workingDirectory, home) = try policyOptions.resolve()
+        for warning in try PolicyEnforcement.check(policy) {
+            SbxCommand.printError("warning: " + warning)
+        }
+        let request = RunRequest(
+            command: command, project: project, workingDirectory: workingDirectory,
+            environmentRequests: policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" },
+            passedFileDescriptors: passFD,
+            filesystem: try PolicyEnforcement.filesystem(policy, home: home),
+            hostname: policy.hostname.value,
+            newSession: !policy.tty.value)
+        throw ExitCode(try Supervisor.run(try request.resolve()))
     }
 }

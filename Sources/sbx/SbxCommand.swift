@@ -2,13 +2,14 @@
 import Glibc
 #endif
 import ArgumentParser
+import Profiles
 import SandboxCore
 
 struct SbxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sbx",
         abstract: "Run a command in a local sandbox: no secrets, no network, writes confined to the project.",
-        subcommands: [RunCommand.self]
+        subcommands: [RunCommand.self, ExplainCommand.self, ProfileCommand.self]
     )
 
     /// Parses and runs; returns the process's exit status. Usage errors exit 125, like every
@@ -22,6 +23,9 @@ struct SbxCommand: ParsableCommand {
             return exit.rawValue
         } catch let error as SandboxError {
             printError(error.message)
+            return ExitStatus.sandboxFailure
+        } catch let error as ProfileError {
+            printError(error.description)
             return ExitStatus.sandboxFailure
         } catch {
             if exitCode(for: error) == .success {

@@ -14,9 +14,11 @@ final class PlanCodecTests: XCTestCase {
             .devpts(target: "/dev/pts"),
             .symlink(destination: "usr/bin", target: "/bin"),
             .readOnly(target: "/proc/sys"),
+            .cover(target: "/home/u/.ssh"),
             .bind(source: "/home/u/pröject", target: "/home/u/pröject", writable: true),
         ],
-        passedFileDescriptors: [3, 7])
+        passedFileDescriptors: [3, 7],
+        newSession: true)
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)

@@ -17,13 +17,38 @@ public struct HostRootEntry: Equatable, Sendable {
     }
 }
 
-/// The default filesystem view, as mount operations. The host's top-level directories come in
-/// read-only (recursively, so no writable submount leaks through); the rest is fresh:
+/// What a profile asks of the filesystem, with paths already expanded and resolved on the host.
+public struct FilesystemPolicy: Equatable, Sendable {
+    public var home: String
+    public var hideHome: Bool
+    /// Extra paths visible read-only, and writable; each must exist.
+    public var read: [String]
+    public var write: [String]
+    /// Paths replaced by an empty directory or an empty file.
+    public var hide: [String]
+    /// Existing paths kept read-only inside the writable ones (the project, `write`).
+    public var protect: [String]
+
+    public init(home: String, hideHome: Bool = false, read: [String] = [], write: [String] = [],
+                hide: [String] = [], protect: [String] = []) {
+        self.home = home
+        self.hideHome = hideHome
+        self.read = read
+        self.write = write
+        self.hide = hide
+        self.protect = protect
+    }
+}
+
+/// The filesystem view, as mount operations. The base: the host's top-level directories come
+/// in read-only (recursively, so no writable submount leaks through); the rest is fresh:
 /// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
 /// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
-/// does not stop connect() on a unix socket, only absence does). The project is writable at
-/// its own path.
-public enum BaseFilesystemView {
+/// does not stop connect() on a unix socket, only absence does). Then the policy: the project
+/// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered.
+/// Among those, the most specific path wins: they are applied shallowest first, a cover after
+/// a bind of the same path.
+public enum FilesystemView {
     /// Host top-level directories replaced by fresh ones rather than bound.
     static let replacedAtTop: Set<String> = ["proc", "dev", "sys", "tmp", "run"]
     /// Replaced by fresh, empty ones: nothing of the host's is visible below them.
@@ -33,8 +58,8 @@ public enum BaseFilesystemView {
     /// settings): the sandbox's uid may own them, so they are made read-only, as bubblewrap does.
     static let procReadOnly = ["sys", "sysrq-trigger", "irq", "bus"]
 
-    public static func operations(hostRoot: [HostRootEntry], project: String,
-                                  runtimeDirectory: String?) -> [MountOperation] {
+    public static func operations(hostRoot: [HostRootEntry], project: String, runtimeDirectory: String?,
+                                  policy: FilesystemPolicy) -> [MountOperation] {
         var operations: [MountOperation] = []
         for entry in hostRoot.sorted(by: { $0.name < $1.name }) where !replacedAtTop.contains(entry.name) {
             let path = "/" + entry.name
@@ -60,14 +85,42 @@ public enum BaseFilesystemView {
         }
         operations.append(.tmpfs(target: "/tmp", mode: 0o1777))
         operations.append(.tmpfs(target: "/run", mode: 0o755))
+        return operations + policyOperations(project: project, runtimeDirectory: runtimeDirectory, policy: policy)
+    }
+
+    static func policyOperations(project: String, runtimeDirectory: String?, policy: FilesystemPolicy) -> [MountOperation] {
+        var layered: [(target: String, isCover: Bool, operation: MountOperation)] = []
+        func bind(_ path: String, writable: Bool) {
+            layered.append((path, false, .bind(source: path, target: path, writable: writable)))
+        }
+        func cover(_ path: String) { layered.append((path, true, .cover(target: path))) }
+
+        if policy.hideHome { cover(policy.home) }
         // $XDG_RUNTIME_DIR usually lives in /run and is gone with it; elsewhere, cover it.
         if let runtime = runtimeDirectory, runtime.hasPrefix("/"),
            !isInside(runtime, "/run"), !isInside(runtime, "/tmp"), !isInside(project, runtime) {
-            operations.append(.tmpfs(target: runtime, mode: 0o700))
+            cover(runtime)
         }
-        operations.append(.bind(source: project, target: project, writable: true))
-        return operations
+        policy.read.forEach { bind($0, writable: false) }
+        policy.write.forEach { bind($0, writable: true) }
+        bind(project, writable: true)
+        // Only inside writable roots: elsewhere a protected path is read-only already, and a
+        // bind there could re-expose something hidden (a project symlink into ~/.aws).
+        let writableRoots = [project] + policy.write
+        for path in policy.protect where writableRoots.contains(where: { isInside(path, $0) }) && !policy.hide.contains(path) {
+            bind(path, writable: false)
+        }
+        policy.hide.forEach { cover($0) }
+        return layered.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            let (dx, dy) = (depth(x.target), depth(y.target))
+            if dx != dy { return dx < dy }
+            if x.target == y.target && x.isCover != y.isCover { return !x.isCover }
+            return a.offset < b.offset
+        }.map(\.element.operation)
     }
+
+    private static func depth(_ path: String) -> Int { path.split(separator: "/").count }
 
     /// Lists the host's root directory.
     public static func readHostRoot() throws -> [HostRootEntry] {

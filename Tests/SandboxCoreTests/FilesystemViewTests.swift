@@ -1,7 +1,7 @@
 import XCTest
 @testable import SandboxCore
 
-final class BaseFilesystemViewTests: XCTestCase {
+final class FilesystemViewTests: XCTestCase {
     let hostRoot: [HostRootEntry] = [
         .init(name: "usr", kind: .directory), .init(name: "etc", kind: .directory),
         .init(name: "bin", kind: .symlink(destination: "usr/bin")), .init(name: "tmp", kind: .directory),
@@ -10,8 +10,9 @@ final class BaseFilesystemViewTests: XCTestCase {
         .init(name: "home", kind: .directory), .init(name: "weird-socket", kind: .other),
     ]
 
-    func operations(project: String = "/home/u/app", runtime: String? = "/run/user/1000") -> [MountOperation] {
-        BaseFilesystemView.operations(hostRoot: hostRoot, project: project, runtimeDirectory: runtime)
+    func operations(project: String = "/home/u/app", runtime: String? = "/run/user/1000",
+                    policy: FilesystemPolicy = FilesystemPolicy(home: "/home/u")) -> [MountOperation] {
+        FilesystemView.operations(hostRoot: hostRoot, project: project, runtimeDirectory: runtime, policy: policy)
     }
 
     func testHostTmpRunDevProcAreNeverBound() {
@@ -51,13 +52,36 @@ final class BaseFilesystemViewTests: XCTestCase {
     }
 
     func testRuntimeDirectoryOutsideRunIsCovered() {
-        XCTAssertTrue(operations(runtime: "/home/u/.run").contains(.tmpfs(target: "/home/u/.run", mode: 0o700)))
-        XCTAssertFalse(operations(runtime: "/run/user/1000").contains { if case .tmpfs(let t, _) = $0 { return t.hasPrefix("/run/") }; return false })
+        XCTAssertTrue(operations(runtime: "/home/u/.run").contains(.cover(target: "/home/u/.run")))
+        XCTAssertFalse(operations(runtime: "/run/user/1000").contains { if case .cover(let t) = $0 { return t.hasPrefix("/run/") }; return false })
     }
 
     func testIsInside() {
         XCTAssertTrue(isInside("/run/user", "/run"))
         XCTAssertTrue(isInside("/run", "/run"))
         XCTAssertFalse(isInside("/runner", "/run"))
+    }
+
+    func testMostSpecificPathWins() {
+        let policy = FilesystemPolicy(home: "/home/u", hideHome: true, read: ["/home/u/.gitconfig"],
+                                      write: ["/home/u/.cache/pip"], hide: ["/home/u/app/.env", "/home/u/.cache"],
+                                      protect: ["/home/u/app/.git/hooks", "/home/u/.aws/credentials"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .cover(target: "/home/u"),
+            .bind(source: "/home/u/.gitconfig", target: "/home/u/.gitconfig", writable: false),
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .cover(target: "/home/u/.cache"),
+            .bind(source: "/home/u/.cache/pip", target: "/home/u/.cache/pip", writable: true),
+            .cover(target: "/home/u/app/.env"),
+            .bind(source: "/home/u/app/.git/hooks", target: "/home/u/app/.git/hooks", writable: false),
+        ])
+    }
+
+    func testProtectOutsideWritableRootsIsNotBound() {
+        // A project symlink resolving into a hidden directory must not re-expose it.
+        let policy = FilesystemPolicy(home: "/home/u", hide: ["/home/u/.aws"], protect: ["/home/u/.aws/credentials"])
+        XCTAssertFalse(FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+            .contains(.bind(source: "/home/u/.aws/credentials", target: "/home/u/.aws/credentials", writable: false)))
     }
 }

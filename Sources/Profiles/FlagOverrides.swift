@@ -1,0 +1,66 @@
+/// Command-line flags that override the profile for one run, expressed as one more profile
+/// layer applied last, so they follow the same merge rules and carry their origin.
+public struct FlagOverrides: Sendable {
+    public var read: [String] = []
+    public var write: [String] = []
+    public var hide: [String] = []
+    public var environment: [String] = []
+    public var allowDomains: [String] = []
+    public var network: String?
+    public var memory: String?
+    public var cpus: Double?
+    public var pids: Int?
+    public var timeout: String?
+
+    public init() {}
+
+    /// The flags as settings; throws on a malformed value, naming the flag.
+    public func settings() throws -> [String: Setting] {
+        var settings: [String: Setting] = [:]
+        func list(_ key: String, _ flag: String, _ values: [String]) {
+            guard !values.isEmpty else { return }
+            settings[key] = .list(values.map { Sourced(.string($0), .flag(flag)) })
+        }
+        func scalar(_ key: String, _ flag: String, _ value: Scalar?) {
+            if let value { settings[key] = .scalar(Sourced(value, .flag(flag))) }
+        }
+        func fail(_ flag: String, _ message: String) -> ProfileError { ProfileError(.flag(flag), keyPath: nil, message) }
+
+        list("filesystem.read", "--ro", read)
+        list("filesystem.write", "--rw", write)
+        list("filesystem.hide", "--hide", hide)
+        list("network.allow", "--allow-domain", allowDomains)
+        var pass: [String] = []
+        var set: [String: Sourced<String>] = [:]
+        for entry in environment {
+            if let equals = entry.firstIndex(of: "=") {
+                set[String(entry[..<equals])] = Sourced(String(entry[entry.index(after: equals)...]), .flag("--env"))
+            } else {
+                pass.append(entry)
+            }
+        }
+        list("env.pass", "--env", pass)
+        if !set.isEmpty { settings["env.set"] = .map(set) }
+        if let network {
+            guard ["none", "proxy"].contains(network) else { throw fail("--net", "'\(network)' is not one of none, proxy") }
+            scalar("network.mode", "--net", .string(network))
+        }
+        if let memory {
+            guard Quantity.bytes(memory) != nil else { throw fail("--memory", "expected a size such as 512M or 2G, got '\(memory)'") }
+            scalar("limits.memory", "--memory", .string(memory))
+        }
+        if let cpus {
+            guard cpus > 0 else { throw fail("--cpus", "expected a positive number, got \(cpus)") }
+            scalar("limits.cpu", "--cpus", .number(cpus))
+        }
+        if let pids {
+            guard pids > 0 else { throw fail("--pids", "expected a positive integer, got \(pids)") }
+            scalar("limits.pids", "--pids", .integer(pids))
+        }
+        if let timeout {
+            guard Quantity.seconds(timeout) != nil else { throw fail("--timeout", "expected a duration such as 90s, 30m or 2h, got '\(timeout)'") }
+            scalar("limits.timeout", "--timeout", .string(timeout))
+        }
+        return settings
+    }
+}

@@ -1,0 +1,45 @@
+/// Finds where a key is written in a profile's text, for error messages and `sbx explain`.
+/// TOMLKit reports positions only for syntax errors; this scans the lines for the key under
+/// its table header. It locates, it does not parse: the values come from TOMLKit.
+struct KeyLocator {
+    private let lines: [Substring]
+
+    init(_ text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// 1-based line and column of `path` ("section.key" or "key"); the section header when the
+    /// key itself cannot be found, else the first line.
+    func locate(_ path: String) -> (line: Int, column: Int) {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        let section = parts.count == 2 ? parts[0] : nil
+        let key = parts.last!
+        var current: String? = nil
+        var headerLine: (Int, Int)? = nil
+        for (index, raw) in lines.enumerated() {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            let column = raw.count - line.count + 1
+            if line.hasPrefix("[") {
+                let name = line.dropFirst().prefix { $0 != "]" }.filter { $0 != " " && $0 != "\t" }
+                current = String(name)
+                if current == section { headerLine = (index + 1, column) }
+                continue
+            }
+            if current == section, startsWithKey(line, key) { return (index + 1, column) }
+            if current == nil, let section, startsWithKey(line, section + "." + key) { return (index + 1, column) }
+        }
+        return headerLine ?? (1, 1)
+    }
+
+    private func startsWithKey(_ line: Substring, _ key: String) -> Bool {
+        var rest = line
+        if rest.hasPrefix("\"" + key + "\"") {
+            rest = rest.dropFirst(key.count + 2)
+        } else if rest.hasPrefix(key) {
+            rest = rest.dropFirst(key.count)
+        } else {
+            return false
+        }
+        return rest.drop { $0 == " " || $0 == "\t" }.first == "="
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Profiles
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show the effective policy of a run: every setting, its value and where it came from."
+    )
+
+    @OptionGroup var policyOptions: PolicyOptions
+
+    @Flag(name: .long, help: "Print JSON for tools.")
+    var json = false
+
+    func run() throws {
+        let (policy, _, _, _) = try policyOptions.resolve()
+        let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy))
+        print(json ? report.json() : report.text(), terminator: "")
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Profiles
+import SandboxCore
+
+/// Turns an effective policy into what the sandbox applies, and refuses what it cannot apply.
+/// A protection that cannot be applied stops the run unless the profile lists it in
+/// `limits.optional`; then it is skipped with a warning on stderr. Never a half-applied sandbox.
+enum PolicyEnforcement {
+    /// The warnings to print, or an error naming the first protection that cannot be applied.
+    static func check(_ policy: EffectivePolicy) throws -> [String] {
+        var warnings: [String] = []
+        func unavailable(_ protection: String, _ setting: String, _ origin: Origin, _ why: String) throws {
+            guard policy.isOptional(protection) else {
+                throw SandboxError("\(setting) (\(origin)) cannot be applied: \(why). Remove it, or add \"\(protection)\" to limits.optional to run without it")
+            }
+            warnings.append("\(setting) is not applied: \(why) (optional in the profile)")
+        }
+        let noCgroups = "cgroup limits are not implemented in this version of sbx"
+        if let v = policy.memory { try unavailable("memory", "limits.memory = \(v.value)", v.origin, noCgroups) }
+        if let v = policy.cpu { try unavailable("cpu", "limits.cpu = \(v.value)", v.origin, noCgroups) }
+        if let v = policy.pids { try unavailable("pids", "limits.pids = \(v.value)", v.origin, noCgroups) }
+        if let v = policy.timeout { try unavailable("timeout", "limits.timeout = \(v.value)", v.origin, "timeouts are not implemented in this version of sbx") }
+        let noSeccompPolicy = "only the terminal-injection filter exists in this version of sbx"
+        if let first = policy.seccompDeny.first { try unavailable("seccomp", "seccomp.deny = \(first.value)", first.origin, noSeccompPolicy) }
+        if let action = policy.seccompAction { try unavailable("seccomp", "seccomp.action = \(action.value)", action.origin, noSeccompPolicy) }
+        if let nested = policy.nestedUserNamespaces, !nested.value {
+            try unavailable("seccomp", "seccomp.nested_userns = false", nested.origin, noSeccompPolicy)
+        }
+        if policy.networkMode.value == "proxy" {
+            // Not a protection: without the proxy the sandbox simply has no network at all.
+            warnings.append("network.mode = proxy (\(policy.networkMode.origin)): the egress proxy is not implemented in this version; the sandbox has no network")
+        }
+        return warnings
+    }
+
+    /// Which layer enforces what, for `sbx explain`.
+    static func layers(_ policy: EffectivePolicy) -> [(layer: String, state: String)] {
+        [
+            ("namespaces", "user, mount, pid, net, ipc, uts, cgroup: active"),
+            ("capabilities", "all dropped, no_new_privs, securebits locked: active"),
+            ("filesystem", "bind mounts and covers (home \(policy.homeHidden.value ? "hidden" : "read-only")): active; " +
+                "protect: existing paths read-only, paths created later not yet"),
+            ("seccomp", "terminal-injection filter (TIOCSTI, TIOCLINUX), foreign ABIs killed: active; profile rules: not yet"),
+            ("landlock", "not yet"),
+            ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
+            ("cgroups", "not yet"),
+        ]
+    }
+
+    /// The filesystem part, with paths resolved on the host: symlinks followed (the mount lands
+    /// on the real file), missing `write` directories written with a trailing '/' created,
+    /// other missing paths skipped: a hidden path that does not exist has nothing to leak
+    /// (keeping a protected path from being created is not done yet; `sbx explain` says so).
+    static func filesystem(_ policy: EffectivePolicy, home: String) throws -> FilesystemPolicy {
+        func existing(_ entries: [EffectivePolicy.PathEntry], create: Bool) throws -> [String] {
+            try entries.compactMap { entry in
+                if let resolved = RunRequest.canonicalPath(entry.path) { return resolved }
+                guard create && entry.createIfMissing else { return nil }
+                try makeDirectories(entry.path)
+                return RunRequest.canonicalPath(entry.path)
+            }
+        }
+        return FilesystemPolicy(home: RunRequest.canonicalPath(home) ?? home, hideHome: policy.homeHidden.value,
+                                read: try existing(policy.read, create: false),
+                                write: try existing(policy.write, create: true),
+                                hide: try existing(policy.hide, create: false),
+                                protect: try existing(policy.protect, create: false))
+    }
+
+    private static func makeDirectories(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw SandboxError.system("create \(prefix) (filesystem.write)", errno: errno)
+            }
+        }
+    }
+}

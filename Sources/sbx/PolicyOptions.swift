@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Profiles
+import SandboxCore
+
+/// The flags that choose and adjust the policy, shared by `run` and `explain`.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A profile name (see 'sbx profile list') or a path to a .toml file.", valueName: "name|path"))
+    var profile: String?
+
+    @Flag(name: .customLong("no-project-profile"), help: "Ignore the project's .sbx.toml.")
+    var noProjectProfile = false
+
+    @Option(name: .long, help: ArgumentHelp("The directory the command may write (default: the current directory).", valueName: "dir"))
+    var project: String?
+
+    @Option(name: .long, help: ArgumentHelp("Pass the variable NAME from the environment, or set NAME=VALUE. Repeatable.", valueName: "name[=value]"))
+    var env: [String] = []
+
+    @Option(name: .customLong("rw"), help: ArgumentHelp("Make PATH writable. Repeatable.", valueName: "path"))
+    var writable: [String] = []
+
+    @Option(name: .customLong("ro"), help: ArgumentHelp("Make PATH visible read-only. Repeatable.", valueName: "path"))
+    var readOnly: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Hide PATH (an empty directory or file in its place). Repeatable.", valueName: "path"))
+    var hide: [String] = []
+
+    @Option(name: .customLong("allow-domain"), help: ArgumentHelp("Allow egress to DOMAIN (with --net proxy). Repeatable.", valueName: "domain"))
+    var allowDomain: [String] = []
+
+    @Option(name: .customLong("net"), help: ArgumentHelp("Network: none or proxy.", valueName: "mode"))
+    var network: String?
+
+    @Option(name: .long, help: ArgumentHelp("Memory limit, e.g. 2G.", valueName: "size"))
+    var memory: String?
+
+    @Option(name: .long, help: ArgumentHelp("CPU limit, e.g. 1.5.", valueName: "n"))
+    var cpus: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Process limit.", valueName: "n"))
+    var pids: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Wall-clock limit, e.g. 30m.", valueName: "duration"))
+    var timeout: String?
+
+    var flagOverrides: FlagOverrides {
+        var flags = FlagOverrides()
+        flags.read = readOnly
+        flags.write = writable
+        flags.hide = hide
+        flags.environment = env
+        flags.allowDomains = allowDomain
+        flags.network = network
+        flags.memory = memory
+        flags.cpus = cpus
+        flags.pids = pids
+        flags.timeout = timeout
+        return flags
+    }
+
+    /// The project, the working directory, the home directory and the effective policy for them.
+    func resolve() throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
+        let workingDirectory = try RunRequest.currentDirectory()
+        let project = try RunRequest.canonicalDirectory(project ?? workingDirectory, label: project.map { "--project \($0)" } ?? workingDirectory)
+        let environment = HostUser.environment()
+        let home = HostUser.home(environment: environment)
+        let variables = Variables(home: home, project: project, workingDirectory: workingDirectory, uid: getuid(),
+                                  environment: environment) { tool in
+            ToolIndexHosts.resolve(tool, environment: environment, home: home, project: project)
+        }
+        let loader = PolicyLoader(store: HostUser.profileStore(environment: environment, home: home), variables: variables)
+        let policy = try loader.load(profile: profile, flags: flagOverrides, useProjectFile: !noProjectProfile)
+        return (policy, project, workingDirectory, home)
+    }
+}
+
+/// The calling user's environment, home and profile directories.
+enum HostUser {
+    static func environment() -> [String: String] {
+        Dictionary(EnvironmentPolicy.current().compactMap { entry -> (String, String)? in
+            guard let equals = entry.firstIndex(of: "=") else { return nil }
+            return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+        }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// $HOME when it is an absolute path, else the password database.
+    static func home(environment: [String: String]) -> String {
+        if let home = environment["HOME"], home.hasPrefix("/") { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    static func profileStore(environment: [String: String], home: String) -> ProfileStore {
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
+        return ProfileStore(userDirectory: config + "/sbx/profiles")
+    }
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Profiles
+import SandboxCore
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "List, show and check profiles.",
+        subcommands: [List.self, Show.self, Check.self, Keys.self]
+    )
+
+    static func store() -> ProfileStore {
+        let environment = HostUser.environment()
+        return HostUser.profileStore(environment: environment, home: HostUser.home(environment: environment))
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Built-in, system and user profiles, one line each.")
+
+        func run() throws {
+            let store = ProfileCommand.store()
+            let entries = store.list()
+            let width = entries.map(\.name.count).max() ?? 0
+            for entry in entries {
+                let summary = (try? store.load(entry.name).0.description) ?? nil
+                let layer = ["user", "system", "built-in"][entry.layer.rawValue]
+                print(entry.name.padding(width) + "  " + layer.padding(8) + "  " + (summary ?? "(cannot be read: run 'sbx profile check \(entry.name)')"))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A profile as written, with where it came from.")
+
+        @Argument(help: "A profile name or path.") var profile: String
+
+        func run() throws {
+            let (document, _) = try ProfileCommand.store().load(profile)
+            print("# \(document.source)")
+            print(document.text, terminator: document.text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a profile and what it extends; exit 0 or print the first error.")
+
+        @Argument(help: "A profile name or path.") var profile: String
+
+        func run() throws {
+            let store = ProfileCommand.store()
+            let (document, layer) = try store.load(profile)
+            let merged = try ProfileMerger.merge(document, layer: layer, store: store)
+            print("\(document.source): ok (\(merged.chain.joined(separator: " -> ")))")
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every key a profile may contain.")
+
+        func run() throws {
+            let width = ProfileSchema.keys.map(\.path.count).max() ?? 0
+            for key in ProfileSchema.keys { print(key.path.padding(width) + "  " + key.summary) }
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
