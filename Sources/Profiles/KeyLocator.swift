@@ -22,6 +22,7 @@ struct KeyLocator {
             if line.hasPrefix("[") {
                 let name = line.dropFirst().prefix { $0 != "]" }.filter { $0 != " " && $0 != "\t" }
                 current = String(name)
+                if current == path { return (index + 1, column) }  // a table where a key belongs
                 if current == section { headerLine = (index + 1, column) }
                 continue
             }

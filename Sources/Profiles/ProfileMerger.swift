@@ -7,7 +7,8 @@ public struct MergedProfile: Sendable {
 }
 
 /// Applies `extends`. Parents are merged left to right, then the file itself. Lists append
-/// (duplicates dropped, first position kept) and an entry "!value" removes an inherited value;
+/// (duplicates dropped, first position kept) and an entry "!value" removes an inherited value
+/// (the "!" entries stay in the merged lists as markers; `EffectivePolicy` skips them);
 /// tables merge key by key; scalars: the later value wins. A cycle is an error.
 public enum ProfileMerger {
     public static func merge(_ document: ProfileDocument, layer: ProfileStore.Layer?, store: ProfileStore) throws -> MergedProfile {
@@ -65,8 +66,11 @@ public enum ProfileMerger {
         var result = base
         for item in additions {
             if case let .string(text) = item.value, text.hasPrefix("!") {
+                // The marker stays, so the removal also applies when this profile is later laid
+                // over another (a project's .sbx.toml over the chosen profile).
                 let removed = String(text.dropFirst())
                 result.removeAll { $0.value == .string(removed) }
+                if !result.contains(where: { $0.value == item.value }) { result.append(item) }
             } else if !result.contains(where: { $0.value == item.value }) {
                 result.append(item)
             }

@@ -1,0 +1,91 @@
+import XCTest
+@testable import Profiles
+
+final class PolicyTests: XCTestCase {
+    func testDefaultsAndExpansion() throws {
+        let fixture = TestStore()
+        let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: nil, flags: FlagOverrides())
+        XCTAssertEqual(policy.hide.map(\.path), ["/home/u/.ssh"])
+        XCTAssertEqual(policy.networkMode.value, "none")
+        XCTAssertEqual(policy.networkPorts.map(\.value), [80, 443])
+        XCTAssertEqual(policy.hostname.value, "sbx")
+        XCTAssertTrue(policy.tty.value)
+        XCTAssertFalse(policy.homeHidden.value)
+    }
+
+    func testFlagsOverrideTheProfileForOneRun() throws {
+        let fixture = TestStore()
+        fixture.write("p.toml", "[network]\nmode = \"proxy\"\nallow = [\"a.example\"]\n[filesystem]\nwrite = [\"/w\"]\n[env]\nset = { A = \"1\" }\n")
+        var flags = FlagOverrides()
+        flags.network = "none"
+        flags.allowDomains = ["b.example"]
+        flags.write = ["/w2"]
+        flags.hide = ["~/.netrc"]
+        flags.environment = ["A=2", "TOKEN"]
+        flags.memory = "1G"
+        let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: "p", flags: flags)
+        XCTAssertEqual(policy.networkMode.value, "none")
+        XCTAssertEqual(policy.networkMode.origin, .flag("--net"))
+        XCTAssertEqual(policy.networkAllow.map(\.value), ["a.example", "b.example"])
+        XCTAssertEqual(policy.write.map(\.path), ["/w", "/w2"])
+        XCTAssertEqual(policy.hide.map(\.path), ["/home/u/.netrc"])
+        XCTAssertEqual(policy.envSet["A"]?.value, "2")
+        XCTAssertEqual(policy.envPass.map(\.value), ["TOKEN"])
+        XCTAssertEqual(policy.memory?.value, "1G")
+    }
+
+    func testMalformedFlagsAreErrors() {
+        for change in [{ (f: inout FlagOverrides) in f.network = "open" }, { $0.memory = "much" }, { $0.timeout = "never" },
+                       { $0.cpus = 0 }, { $0.pids = -1 }] {
+            var flags = FlagOverrides()
+            change(&flags)
+            XCTAssertThrowsError(try flags.settings())
+        }
+    }
+
+    func projectFixture(_ projectProfile: String) -> (TestStore, Variables) {
+        let fixture = TestStore()
+        let project = fixture.root + "/project"
+        try! FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try! projectProfile.write(toFile: project + "/.sbx.toml", atomically: true, encoding: .utf8)
+        return (fixture, variables(project: project))
+    }
+
+    func testProjectFileThatNarrowsIsApplied() throws {
+        let (fixture, vars) = projectFixture("[filesystem]\nhide = [\"secrets\"]\nprotect = [\"Makefile\"]\n")
+        let policy = try PolicyLoader(store: fixture.store, variables: vars).load(profile: nil, flags: FlagOverrides())
+        XCTAssertEqual(policy.hide.map(\.path), ["/home/u/.ssh", vars.project + "/secrets"])
+        XCTAssertTrue(policy.chain.last!.hasSuffix(".sbx.toml"))
+    }
+
+    func testProjectFileThatWidensIsRefusedUnlessChosenExplicitly() throws {
+        let (fixture, vars) = projectFixture("[filesystem]\nwrite = [\"~/.bashrc\"]\nhide = [\"!~/.ssh\"]\n[network]\nmode = \"proxy\"\n[env]\npass = [\"AWS_SECRET_ACCESS_KEY\"]\n")
+        let loader = PolicyLoader(store: fixture.store, variables: vars)
+        XCTAssertThrowsError(try loader.load(profile: nil, flags: FlagOverrides())) { error in
+            let message = "\(error)"
+            for expected in ["filesystem.write adds /home/u/.bashrc", "filesystem.hide drops /home/u/.ssh",
+                             "network.mode turns the network on", "env.pass adds AWS_SECRET_ACCESS_KEY", "--no-project-profile"] {
+                XCTAssertTrue(message.contains(expected), "\(expected) in \(message)")
+            }
+        }
+        XCTAssertNoThrow(try loader.load(profile: nil, flags: FlagOverrides(), useProjectFile: false))
+        let explicit = try loader.load(profile: vars.project + "/.sbx.toml", flags: FlagOverrides())
+        XCTAssertEqual(explicit.networkMode.value, "proxy")
+    }
+
+    func testReportCarriesOrigins() throws {
+        let fixture = TestStore()
+        let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: nil, flags: FlagOverrides())
+        let report = PolicyReport(policy: policy, enforcement: [("namespaces", "active")])
+        XCTAssertTrue(report.text().contains("filesystem.hide   /home/u/.ssh"), report.text())
+        XCTAssertTrue(report.text().contains("built-in:default:3:1"), report.text())
+        let json = try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any]
+        XCTAssertEqual(json?["profile"] as? String, "default")
+        XCTAssertEqual((json?["settings"] as? [[String: String]])?.first { $0["key"] == "filesystem.hide" }?["origin"],
+                       "built-in:default:3:1")
+    }
+
+    func testJSONQuoting() {
+        XCTAssertEqual(quote("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"")
+    }
+}

@@ -1,0 +1,100 @@
+import XCTest
+@testable import Profiles
+
+final class ProfileParserTests: XCTestCase {
+    func testEveryKindParses() throws {
+        let document = try parse("""
+            description = "all kinds"
+            extends = ["default"]
+            [filesystem]
+            home = "hidden"
+            write = ["~/.claude/", "${XDG_CACHE_HOME}/pip"]
+            [env]
+            set = { A = "1", B = "two" }
+            [network]
+            mode = "proxy"
+            ports = [443, 8443]
+            [seccomp]
+            nested_userns = true
+            [limits]
+            memory = "1.5G"
+            cpu = 2
+            pids = 100
+            timeout = "30m"
+            optional = ["memory"]
+            [process]
+            tty = false
+            """)
+        XCTAssertEqual(document.description, "all kinds")
+        XCTAssertEqual(document.extends.map(\.value), ["default"])
+        XCTAssertEqual(strings(document.settings["filesystem.write"]), ["~/.claude/", "${XDG_CACHE_HOME}/pip"])
+        XCTAssertEqual(strings(document.settings["network.ports"]), ["443", "8443"])
+        guard case let .map(set)? = document.settings["env.set"] else { return XCTFail("env.set") }
+        XCTAssertEqual(set.mapValues(\.value), ["A": "1", "B": "two"])
+        guard case let .scalar(cpu)? = document.settings["limits.cpu"] else { return XCTFail("cpu") }
+        XCTAssertEqual(cpu.value, .number(2))
+        XCTAssertEqual(cpu.origin, Origin(source: "test.toml", line: 15, column: 1))
+    }
+
+    func assertError(_ text: String, line: Int, column: Int? = nil, keyPath: String?, contains: String,
+                     file: StaticString = #filePath, fileLine: UInt = #line) {
+        XCTAssertThrowsError(try parse(text), file: file, line: fileLine) { error in
+            guard let error = error as? ProfileError else { return XCTFail("\(error)", file: file, line: fileLine) }
+            XCTAssertEqual(error.origin.source, "test.toml", file: file, line: fileLine)
+            XCTAssertEqual(error.origin.line, line, "\(error)", file: file, line: fileLine)
+            if let column { XCTAssertEqual(error.origin.column, column, "\(error)", file: file, line: fileLine) }
+            XCTAssertEqual(error.keyPath, keyPath, file: file, line: fileLine)
+            XCTAssertTrue(error.message.contains(contains), error.description, file: file, line: fileLine)
+        }
+    }
+
+    func testInvalidTOMLNamesLineAndColumn() {
+        assertError("[network]\nmode = \"none\"\nallow = [\"a\",\n", line: 3, keyPath: nil, contains: "invalid TOML")
+        assertError("a = = 1", line: 1, keyPath: nil, contains: "invalid TOML")
+    }
+
+    func testMisspeltKeyIsAnErrorWithASuggestion() {
+        assertError("[network]\nmode = \"none\"\n  dney = [\"x\"]\n", line: 3, column: 3, keyPath: "network.dney",
+                    contains: "did you mean 'network.deny'")
+        assertError("[filesytem]\nwrite = []\n", line: 1, keyPath: "filesytem", contains: "did you mean 'filesystem'")
+        assertError("[filesystem]\nzzzzzzzz = 1\n", line: 2, keyPath: "filesystem.zzzzzzzz", contains: "unknown key")
+    }
+
+    func testWrongTypesAreErrors() {
+        assertError("[network]\nallow = \"example.com\"\n", line: 2, keyPath: "network.allow", contains: "expected a list")
+        assertError("[network]\nallow = [1]\n", line: 2, keyPath: "network.allow", contains: "expected a string")
+        assertError("[limits]\npids = \"many\"\n", line: 2, keyPath: "limits.pids", contains: "expected an integer")
+        assertError("[process]\ntty = \"yes\"\n", line: 2, keyPath: "process.tty", contains: "expected true or false")
+        assertError("[env]\nset = { A = 1 }\n", line: 2, keyPath: "env.set", contains: "A: expected a string")
+        assertError("network = 1\n", line: 1, keyPath: "network", contains: "must be a table")
+        assertError("[filesystem]\nwrite = [\"a\"]\n[filesystem.more]\nx = 1\n", line: 3, keyPath: "filesystem.more", contains: "unknown key")
+    }
+
+    func testValuesAreChecked() {
+        assertError("[network]\nmode = \"open\"\n", line: 2, keyPath: "network.mode", contains: "'open' is not one of none, proxy")
+        assertError("[limits]\nmemory = \"lots\"\n", line: 2, keyPath: "limits.memory", contains: "size")
+        assertError("[limits]\ntimeout = \"-5m\"\n", line: 2, keyPath: "limits.timeout", contains: "duration")
+        assertError("[limits]\noptional = [\"landlock-x\"]\n", line: 2, keyPath: "limits.optional", contains: "is not one of")
+    }
+
+    func testQuantities() {
+        XCTAssertEqual(Quantity.bytes("512"), 512)
+        XCTAssertEqual(Quantity.bytes("2G"), 2 << 30)
+        XCTAssertEqual(Quantity.bytes("1.5k"), 1536)
+        XCTAssertEqual(Quantity.bytes("2GiB"), 2 << 30)
+        XCTAssertNil(Quantity.bytes("G"))
+        XCTAssertNil(Quantity.bytes("0"))
+        XCTAssertEqual(Quantity.seconds("90"), 90)
+        XCTAssertEqual(Quantity.seconds("30m"), 1800)
+        XCTAssertEqual(Quantity.seconds("2h"), 7200)
+        XCTAssertNil(Quantity.seconds("soon"))
+    }
+
+    func testKeyLocatorFindsQuotedAndDottedKeys() {
+        let locator = KeyLocator("network.mode = \"none\"\n[filesystem]\n  \"write\" = []\n")
+        XCTAssertEqual(locator.locate("network.mode").line, 1)
+        XCTAssertEqual(locator.locate("filesystem.write").line, 3)
+        XCTAssertEqual(locator.locate("filesystem.write").column, 3)
+        XCTAssertEqual(locator.locate("filesystem.hide").line, 2)  // falls back to the header
+    }
+}
