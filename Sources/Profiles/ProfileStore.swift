@@ -32,7 +32,8 @@ public struct ProfileStore: Sendable {
     public func load(_ reference: String, relativeTo directory: String? = nil,
                      from layer: Layer = .user) throws -> (ProfileDocument, Layer?) {
         if Self.isPath(reference) {
-            let path = reference.hasPrefix("/") ? reference : (directory ?? ".") + "/" + reference
+            let base = directory ?? currentDirectory()
+            let path = reference.hasPrefix("/") ? reference : normalize(base + "/" + reference)
             return (try ProfileParser.parse(try readTextFile(path), source: path, name: reference), nil)
         }
         guard isValidName(reference) else {
@@ -90,6 +91,12 @@ func readTextFile(_ path: String) throws -> String {
         guard bytes.count <= 1 << 20 else { throw ProfileError(Origin(source: path), keyPath: nil, "larger than 1 MiB: not a profile") }
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+func currentDirectory() -> String {
+    guard let pointer = getcwd(nil, 0) else { return "/" }
+    defer { free(pointer) }
+    return String(cString: pointer)
 }
 
 func listDirectory(_ path: String) -> [String] {

@@ -52,6 +52,28 @@ final class TerminalTests: XCTestCase {
         print('done', flush=True)
         """
 
+    /// argv run under a fresh pty, printing what it wrote (no keys typed).
+    static func driverRunning(_ argv: [String]) -> [String] {
+        let quiet = """
+            import os, pty, sys
+            pid, master = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            out = b''
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    break
+                if not data:
+                    break
+                out += data
+            os.waitpid(pid, 0)
+            sys.stdout.write(out.decode(errors='replace').replace('\\r', ''))
+            """
+        return ["/usr/bin/python3", "-c", quiet] + argv
+    }
+
     func testTerminalPassesThroughSignalsArriveOnceAndInjectionIsRefused() {
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)

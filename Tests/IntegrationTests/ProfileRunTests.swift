@@ -1,0 +1,172 @@
+import XCTest
+
+/// Profiles change what a real sandbox sees: hidden paths are hidden, a hidden home is empty,
+/// granted paths are writable, bad profiles stop the run with the file, line and key.
+final class ProfileRunTests: XCTestCase {
+    /// A directory in the caller's home holding a secret, removed after the test.
+    func makeSecret(for caller: Caller) throws -> String {
+        let secret = Harness.home(of: caller) + "/.sbx-it-secret-\(getpid())-\(caller == .current ? "c" : "u")"
+        try FileManager.default.createDirectory(atPath: secret, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: secret + "/key", contents: Data("TOPSECRET".utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: secret + "-file", contents: Data("TOPSECRET".utf8), attributes: [.posixPermissions: 0o600])
+        if caller == .unprivileged {
+            for path in [secret, secret + "/key", secret + "-file"] { chown(path, Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+        }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: secret); unlink(secret + "-file") }
+        return secret
+    }
+
+    func write(_ text: String, to path: String, owner caller: Caller) {
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644])
+        if caller == .unprivileged { chown(path, Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+    }
+
+    func testHiddenPathsAreHiddenDirectlyThroughSymlinksAndDotDot() throws {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let secret = try makeSecret(for: caller)
+            symlink(secret + "/key", project + "/link-to-key")
+            symlink(secret, project + "/link-to-dir")
+            let probe = """
+                import os
+                for p in ['\(secret)/key', '\(project)/link-to-key', '\(project)/link-to-dir/key',
+                          '\(project)/../../..\(secret)/key', '/proc/self/root\(secret)/key', '\(secret)-file']:
+                    try:
+                        print(repr(open(p).read()))
+                    except OSError as e:
+                        print(type(e).__name__)
+                print(os.listdir('\(secret)'))
+                """
+            let flags = ["--hide", secret, "--hide", secret + "-file"]
+            let result = Harness.sbx(["run"] + flags + python(probe), as: caller, in: project)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertFalse(result.stdout.contains("TOPSECRET"), "\(caller) read the secret: \(result.stdout)")
+            XCTAssertEqual(result.stdout.split(separator: "\n").last, "[]", "\(caller): \(result.stdout)")
+            // Control: without --hide the same probe reads it.
+            let control = Harness.sbx(["run"] + python(probe), as: caller, in: project)
+            XCTAssertTrue(control.stdout.contains("TOPSECRET"), "control \(caller): \(control.stdout) \(control.stderr)")
+        }
+    }
+
+    func testProfileFileHidesAndGrants() throws {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let secret = try makeSecret(for: caller)
+            let extra = Harness.makeProject(for: caller, "extra")  // under /tmp: invisible unless granted
+            write("""
+                description = "test"
+                [filesystem]
+                hide = ["\(secret)"]
+                write = ["\(extra)"]
+                [process]
+                hostname = "tested"
+                """, to: project + "/p.toml", owner: caller)
+            let script = "cat \(secret)/key; echo ok > \(extra)/out && hostname"
+            let result = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", script], as: caller, in: project)
+            XCTAssertFalse(result.stdout.contains("TOPSECRET"), "\(caller)")
+            XCTAssertEqual(result.stdout, "tested\n", "\(caller): \(result.stderr)")
+            XCTAssertEqual(try String(contentsOfFile: extra + "/out", encoding: .utf8), "ok\n")
+        }
+    }
+
+    func testHiddenHomeShowsOnlyTheProjectAndGrants() throws {
+        for caller in Harness.callers {
+            let home = Harness.home(of: caller)
+            let project = home + "/sbx-it-project-\(getpid())"
+            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: project) }
+            let secret = try makeSecret(for: caller)
+            if caller == .unprivileged { chown(project, Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+            write("[filesystem]\nhome = \"hidden\"\n", to: project + "/strict.toml", owner: caller)
+            let probe = """
+                import os
+                print(sorted(os.listdir('\(home)')), os.path.exists('\(secret)/key'))
+                open('\(project)/written', 'w').write('x')
+                try:
+                    open('\(home)/new-file', 'w')
+                except OSError as e:
+                    print(type(e).__name__)
+                """
+            let result = Harness.sbx(["run", "--profile", "./strict.toml"] + python(probe), as: caller, in: project)
+            XCTAssertEqual(result.stdout, "['\((project as NSString).lastPathComponent)'] False\nOSError\n", "\(caller): \(result.stderr)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/written"))
+        }
+    }
+
+    func testProtectedPathInTheProjectIsReadOnly() throws {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            try FileManager.default.createDirectory(atPath: project + "/.git/hooks", withIntermediateDirectories: true)
+            if caller == .unprivileged {
+                for path in [project + "/.git", project + "/.git/hooks"] { chown(path, Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+            }
+            write("[filesystem]\nprotect = [\".git/hooks\"]\n", to: project + "/p.toml", owner: caller)
+            let result = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c",
+                                      "echo evil > .git/hooks/pre-commit; echo fine > .git/ok"], as: caller, in: project)
+            XCTAssertTrue(result.stderr.contains("Read-only file system"), "\(caller): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/hooks/pre-commit"))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.git/ok"))
+        }
+    }
+
+    func testBadProfileStopsTheRunWithFileLineAndKey() {
+        let project = Harness.makeProject(for: .current)
+        write("[network]\nmode = \"none\"\ndney = [\"x\"]\n", to: project + "/bad.toml", owner: .current)
+        let result = Harness.sbx(["run", "--profile", "./bad.toml", "--", "/bin/touch", "ran"], as: .current, in: project)
+        XCTAssertEqual(result.status, 125)
+        XCTAssertTrue(result.stderr.contains("bad.toml:3:1: network.dney: unknown key; did you mean 'network.deny'?"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+        let check = Harness.sbx(["profile", "check", "./bad.toml"], as: .current, in: project)
+        XCTAssertEqual(check.status, 125)
+        XCTAssertEqual(check.stderr, result.stderr)
+    }
+
+    func testProjectProfileThatWidensIsRefused() {
+        let project = Harness.makeProject(for: .current)
+        write("[filesystem]\nwrite = [\"~/.bashrc\"]\n", to: project + "/.sbx.toml", owner: .current)
+        let refused = Harness.sbx(["run", "--", "/bin/touch", "ran"], as: .current, in: project)
+        XCTAssertEqual(refused.status, 125)
+        XCTAssertTrue(refused.stderr.contains("would widen the sandbox (filesystem.write adds"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+        XCTAssertEqual(Harness.sbx(["run", "--no-project-profile", "--", "/bin/touch", "ran"], as: .current, in: project).status, 0)
+    }
+
+    func testProjectProfileThatNarrowsApplies() throws {
+        let project = Harness.makeProject(for: .current)
+        FileManager.default.createFile(atPath: project + "/.env", contents: Data("TOPSECRET".utf8))
+        write("[filesystem]\nhide = [\".env\"]\n", to: project + "/.sbx.toml", owner: .current)
+        let result = Harness.sbx(["run", "--", "/bin/cat", ".env"], as: .current, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "")
+    }
+
+    func testUnavailableProtectionRefusesUnlessOptional() {
+        let project = Harness.makeProject(for: .current)
+        let refused = Harness.sbx(["run", "--memory", "1G", "--", "/bin/touch", "ran"], as: .current, in: project)
+        XCTAssertEqual(refused.status, 125)
+        XCTAssertTrue(refused.stderr.contains("limits.memory = 1G (--memory) cannot be applied"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+        write("[limits]\nmemory = \"1G\"\noptional = [\"memory\"]\n", to: project + "/p.toml", owner: .current)
+        let allowed = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/true"], as: .current, in: project)
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertTrue(allowed.stderr.hasPrefix("sbx: warning: limits.memory = 1G is not applied"), allowed.stderr)
+    }
+
+    func testNoTTYMeansNewSessionWithoutControllingTerminal() {
+        let project = Harness.makeProject(for: .current)
+        write("[process]\ntty = false\n", to: project + "/p.toml", owner: .current)
+        let probe = "import os\ntry:\n    os.open('/dev/tty', os.O_RDWR); print('tty')\nexcept OSError as e:\n    print(e.errno)\nprint(os.getsid(0) == os.getpid())"
+        let driver = TerminalTests.driverRunning([Harness.binary, "run", "--profile", "./p.toml"] + python(probe))
+        let result = Harness.launch(driver, as: .current, in: project).finish()
+        XCTAssertTrue(result.stdout.contains("6\nTrue\n"), result.stdout + result.stderr)  // ENXIO: no controlling terminal
+    }
+
+    func testExplainShowsOriginsAndJSONParses() throws {
+        let project = Harness.makeProject(for: .current)
+        let text = Harness.sbx(["explain", "--hide", "/opt/x"], as: .current, in: project)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("filesystem.hide") && text.stdout.contains("--hide"), text.stdout)
+        let json = Harness.sbx(["explain", "--json"], as: .current, in: project)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
+    }
+}
