@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sbx", targets: ["sbx"]),
+        // For the fuzz package in fuzz/.
+        .library(name: "Profiles", targets: ["Profiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

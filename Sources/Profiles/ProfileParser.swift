@@ -19,6 +19,7 @@ public struct ProfileDocument: Sendable {
 /// wrong types and malformed values with the file, line, column and key path.
 public enum ProfileParser {
     public static func parse(_ text: String, source: String, name: String) throws -> ProfileDocument {
+        try TOMLInputGuard.check(text, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -53,6 +53,15 @@ final class ProfileParserTests: XCTestCase {
         assertError("a = = 1", line: 1, keyPath: nil, contains: "invalid TOML")
     }
 
+    /// Inputs toml++ asserts on (found by fuzz/) or would silently truncate are refused first.
+    func testInputsTheTOMLParserMishandlesAreRefused() {
+        assertError("[,\0#", line: 1, column: 3, keyPath: nil, contains: "NUL byte")
+        assertError("[network]\nmode = \"none\"\0\n[filesystem]\n", line: 2, column: 14, keyPath: nil, contains: "NUL byte")
+        assertError("[,", line: 1, column: 2, keyPath: nil, contains: "table header")
+        assertError("a = 1\n  [[ =b]]\n", line: 2, column: 6, keyPath: nil, contains: "table header")
+        XCTAssertNoThrow(try parse("[ network ]\nmode = \"none\"\n[ \"env\" ]\npass = []\n"))
+    }
+
     func testMisspeltKeyIsAnErrorWithASuggestion() {
         assertError("[network]\nmode = \"none\"\n  dney = [\"x\"]\n", line: 3, column: 3, keyPath: "network.dney",
                     contains: "did you mean 'network.deny'")
