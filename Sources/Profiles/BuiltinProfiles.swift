@@ -3,8 +3,820 @@
 /// The built-in profiles, name to TOML text.
 public enum BuiltinProfiles {
     public static let all: [String: String] = [
+        "aider": ##"""
+# aider: Aider, with egress limited to the main model providers' APIs.
+#
+#   sbx run --profile aider -- aider
+#
+# Builds on "default" (secrets hidden, project files protected, home read-only) and "python"
+# (aider is a Python program, and what it runs in a Python project needs pip's cache and
+# index). Aider talks to whichever provider you choose through LiteLLM; this profile allows
+# the providers aider's documentation leads with. For another one (or a local model server
+# elsewhere than loopback), add its host in a profile of your own:
+#   extends = ["aider"]
+#   [env]
+#   pass = ["MISTRAL_API_KEY"]
+#   [network]
+#   allow = ["api.mistral.ai"]
+#
+# Sources (checked 2026-11-22):
+#   - Aider-AI/aider, aider/website/docs/config/api-keys.md and docs/llms/{openai,anthropic,
+#     gemini,deepseek,openrouter}.md (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY,
+#     DEEPSEEK_API_KEY, OPENROUTER_API_KEY)
+#   - aider/website/docs/config/dotenv.md and aider/main.py load_dotenv_files (.env in $HOME,
+#     the git root and the current directory; ~/.aider/oauth-keys.env first)
+#   - aider/args.py and aider/website/assets/sample.env (AIDER_* variables: AIDER_CHECK_UPDATE,
+#     AIDER_ANALYTICS)
+#   - aider/analytics.py, aider/models.py, aider/openrouter.py, aider/versioncheck.py,
+#     aider/help.py (~/.aider/analytics.json, ~/.aider/caches/, ~/.aider/installs.json; the
+#     version check asks the Python package index; model metadata from raw.githubusercontent.com,
+#     with LiteLLM's bundled copy as the fallback; OpenRouter's model list from openrouter.ai;
+#     PostHog analytics, opt-in)
+#   - Aider writes its chat and input histories and tag cache (.aider*) in the project, which
+#     is writable anyway.
+#
+# Not allowed, on purpose: PostHog (analytics), raw.githubusercontent.com (model metadata;
+# LiteLLM's bundled copy is used instead). Aider's /web (Playwright and Chromium) is not
+# covered.
+
+description = "Aider: OpenAI, Anthropic, Gemini, DeepSeek and OpenRouter APIs only, ~/.aider writable"
+extends = ["default", "python"]
+
+[filesystem]
+write = [
+    "~/.aider/",                            # caches, analytics choice, install record
+]
+hide = [
+    "!~/.aider/oauth-keys.env",             # its own OpenRouter key
+    "!~/.env",                              # aider's documented place for API keys
+]
+
+[env]
+pass = [
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "OPENROUTER_API_KEY",
+]
+# No self-update from inside (aider's install is read-only here) and no analytics.
+set = { AIDER_CHECK_UPDATE = "false", AIDER_ANALYTICS = "false" }
+
+[network]
+mode = "proxy"
+allow = [
+    "api.openai.com",
+    "api.anthropic.com",
+    "generativelanguage.googleapis.com",    # Gemini
+    "api.deepseek.com",
+    "openrouter.ai",                        # API, model list, OAuth key exchange
+]
+"""##,
+        "claude-code": ##"""
+# claude-code: Anthropic's Claude Code, with egress limited to Anthropic's API and login.
+#
+#   sbx run --profile claude-code -- claude
+#
+# Builds on "default" (secrets hidden, project files protected, home read-only) and "node"
+# (Claude Code is installed with npm, and what it runs in a JavaScript project needs npm's
+# cache and registry). For another toolchain, write a profile of your own:
+#   extends = ["claude-code", "python"]
+#
+# Sources (checked 2026-11-22):
+#   - Network access requirements, https://code.claude.com/docs/en/network-config
+#     (api.anthropic.com; claude.ai and platform.claude.com for login; downloads.claude.ai and
+#     raw.githubusercontent.com for the updater and release notes, not allowed here)
+#   - Telemetry services, https://code.claude.com/docs/en/data-usage (Statsig, Sentry;
+#     DISABLE_TELEMETRY, DISABLE_ERROR_REPORTING) and
+#     https://docs.anthropic.com/en/docs/claude-code/corporate-proxy (statsig.anthropic.com,
+#     sentry.io)
+#   - Environment variables, https://code.claude.com/docs/en/env-vars (ANTHROPIC_API_KEY,
+#     ANTHROPIC_AUTH_TOKEN, CLAUDE_CONFIG_DIR, DISABLE_AUTOUPDATER)
+#   - anthropics/claude-code, .devcontainer/init-firewall.sh (api.anthropic.com,
+#     statsig.anthropic.com, statsig.com, sentry.io, the npm registry)
+#   - anthropic-experimental/sandbox-runtime, src/sandbox/sandbox-utils.ts (DANGEROUS_FILES,
+#     getDangerousDirectories, ~/.claude/debug writable) and README.md "Mandatory Deny Paths"
+#   - github.com/nikvdp/cco issues 23 and 37, github.com/github/gh-aw-firewall pull 911:
+#     ~/.claude.json is written through a temporary file renamed over it, which fails on a
+#     read-only home; Claude Code then falls back to writing the file in place (this profile
+#     relies on that fallback; two sessions at once may race on the file)
+#
+# Not allowed, on purpose: sentry.io and statsig.com (third-party services anyone can send
+# data to; error reporting is switched off below), the auto-updater (it would replace the
+# binary you run outside the sandbox). With ANTHROPIC_BASE_URL pointing at a gateway, add
+# the gateway's host to network.allow in a profile of your own.
+# First login inside the sandbox: no browser can be opened from it; Claude Code prints the
+# URL and asks for the code. `claude setup-token` outside and CLAUDE_CODE_OAUTH_TOKEN work too.
+# Claude Code's own /sandbox (bubblewrap) needs user namespaces; it is off by default, so this
+# profile does not allow them: add [seccomp] nested_userns = true in your own profile if you
+# turn it on.
+
+description = "Claude Code: Anthropic API and login only, ~/.claude writable"
+extends = ["default", "node"]
+
+[filesystem]
+write = [
+    "~/.claude/",                           # settings, sessions, todos, OAuth tokens
+    "~/.claude.json",                       # state: onboarding, projects, MCP servers
+    "${env:CLAUDE_CONFIG_DIR}",             # replaces both when set (unset: the project)
+    "${XDG_CACHE_HOME}/claude-cli-nodejs/", # MCP server logs
+    "${XDG_STATE_HOME}/claude",             # native installs' version locks, if present
+]
+hide = [
+    "!~/.claude/.credentials.json",         # its own login
+    "!~/.claude.json",
+]
+# Read-only inside the writable ~/.claude: hooks and MCP servers configured there run the
+# next time Claude Code starts, inside the sandbox or not.
+protect = [
+    "~/.claude/settings.json",
+    "~/.claude/commands",
+    "~/.claude/agents",
+    "~/.claude/skills",
+    "~/.claude/plugins",
+]
+
+[env]
+pass = [
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_MODEL",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CONFIG_DIR",
+]
+set = { DISABLE_AUTOUPDATER = "1", DISABLE_ERROR_REPORTING = "1" }
+
+[network]
+mode = "proxy"
+allow = [
+    "api.anthropic.com",                    # the API; WebFetch's domain safety check
+    "claude.ai",                            # Claude.ai account login
+    "platform.claude.com",                  # Console account login
+    "console.anthropic.com",                # Console login, older versions
+    "statsig.anthropic.com",                # feature flags and metrics
+]
+"""##,
+        "codex": ##"""
+# codex: OpenAI's Codex CLI, with egress limited to OpenAI's API and ChatGPT login.
+#
+#   sbx run --profile codex -- codex
+#
+# Builds on "default" (secrets hidden, project files protected, home read-only). Codex is a
+# native binary (the npm package only ships it), so no toolchain comes with it; for the
+# project's own, write a profile of your own:
+#   extends = ["codex", "rust"]
+#
+# Sources (checked 2026-11-22):
+#   - Environment variables, https://developers.openai.com/codex/config-file/environment-variables
+#     (CODEX_HOME, default ~/.codex, must exist when set; CODEX_API_KEY; CODEX_ACCESS_TOKEN)
+#   - Authentication, https://developers.openai.com/codex/auth (ChatGPT sign-in, API keys,
+#     access tokens)
+#   - openai/codex, codex-rs/login/src/auth: OPENAI_API_KEY, CODEX_API_KEY,
+#     CODEX_ACCESS_TOKEN; token refresh at auth.openai.com/oauth/token; ChatGPT traffic to
+#     chatgpt.com/backend-api/codex
+#   - openai/codex, codex-rs/linux-sandbox/README.md (rust-v0.167.0) and
+#     https://developers.openai.com/codex/concepts/sandboxing: on Linux, Codex sandboxes the
+#     commands it runs with bubblewrap (system bwrap, else its bundled one), which creates a
+#     user namespace; the older Landlock + seccomp pipeline is only a fallback
+#     (features.use_legacy_landlock)
+#   - openai/codex pull 13624 ("always unshare bwrap userns") and pull 15893 ("warn when bwrap
+#     cannot create user namespaces"); issues 15057 and 16018 (bwrap failing where user
+#     namespaces are refused)
+#
+# When sbx itself runs as root, a nested user namespace cannot map uid 0 (the kernel wants
+# CAP_SETFCAP for that, and nothing inside has it), so Codex's bubblewrap fails; run sbx as
+# your own user, or have Codex use Landlock: codex -c features.use_legacy_landlock=true.
+# Login inside the sandbox: no browser can reach Codex's local callback server from outside;
+# use `codex login --device-auth`, an API key, or log in outside first (~/.codex/auth.json).
+# Not allowed: Codex's update check (GitHub); OpenTelemetry export, off unless configured.
+
+description = "Codex CLI: OpenAI API and ChatGPT login only, ~/.codex writable, nested user namespaces for its own sandbox"
+extends = ["default"]
+
+[filesystem]
+write = [
+    "~/.codex/",                            # config, auth.json, sessions, logs, history, tmp
+    "${env:CODEX_HOME}",                    # replaces it when set (unset: the project)
+]
+hide = [
+    "!~/.codex/auth.json",                  # its own login
+]
+# Read-only inside the writable ~/.codex: MCP servers, notify commands and sandbox_mode set
+# there apply the next time Codex starts, inside the sandbox or not. (Codex writes this file
+# when you trust a project or change a default; do that outside the sandbox.)
+protect = [
+    "~/.codex/config.toml",
+]
+
+[env]
+pass = [
+    "OPENAI_API_KEY",
+    "CODEX_API_KEY",
+    "CODEX_ACCESS_TOKEN",
+    "CODEX_HOME",
+]
+
+[network]
+mode = "proxy"
+allow = [
+    "api.openai.com",                       # the API, with an API key
+    "chatgpt.com",                          # the API, signed in with ChatGPT
+    "auth.openai.com",                      # ChatGPT login and token refresh
+]
+
+[seccomp]
+# Codex runs every command it executes inside its own bubblewrap sandbox, which needs to
+# create a user namespace (and mount a /proc of its own) in this one.
+nested_userns = true
+"""##,
         "default": ##"""
-description = "placeholder"
+# default: what `sbx run` uses when no --profile is given.
+#
+# Meant for running something you do not trust yet (a proof-of-concept, an install script,
+# a build) against one project:
+#   - the project is writable; the rest of $HOME is visible read-only;
+#   - the usual secrets in $HOME are hidden (a hidden directory looks empty, a hidden file
+#     looks empty): keys, cloud and registry credentials, password stores, browser profiles,
+#     chat apps, crypto wallets, AI agents' credentials, shell and REPL histories;
+#   - files in the project that something runs later, outside the sandbox and without being
+#     asked (git hooks, direnv, editor tasks, agent hooks and MCP servers, shell rc files),
+#     stay read-only;
+#   - no network at all.
+#
+# The hide list follows what infostealers and supply-chain malware (the Nx "s1ngularity" and
+# "Shai-Hulud" npm worms, Python and npm credential stealers) read from developer machines.
+# Limits: a hidden or protected path that does not exist when the sandbox starts is not
+# covered (something inside may create it); a secret kept somewhere else is not hidden: add
+# it to filesystem.hide in your own profile, which can extend this one:
+#   extends = ["default"]
+#   [filesystem]
+#   hide = ["~/work/.secrets"]   # more to hide
+#   protect = ["!.vscode"]       # "!" removes an inherited entry
+# Profiles that extend this one remove an entry they need with "!" (an agent its own login).
+
+description = "No network, home read-only, secrets hidden, project writable (the default)"
+
+[filesystem]
+home = "read-only"
+hide = [
+    # SSH and GnuPG private keys
+    "~/.ssh",
+    "~/.gnupg",
+    # cloud provider credentials and tokens
+    "~/.aws",
+    "~/.azure",
+    "~/.config/gcloud",
+    "~/.oci",                               # Oracle Cloud
+    "~/.config/doctl",                      # DigitalOcean
+    "~/.kube",                              # Kubernetes client certificates and tokens
+    "~/.docker",                            # container registry auths (config.json)
+    "~/.terraform.d/credentials.tfrc.json", # Terraform Cloud token
+    "~/.pulumi/credentials.json",           # Pulumi access token
+    "~/.vault-token",                       # HashiCorp Vault token
+    "~/.s3cfg",                             # s3cmd keys
+    "~/.boto",                              # gsutil / boto keys
+    "~/.config/rclone",                     # rclone remotes with their passwords and tokens
+    "~/.config/ngrok",                      # ngrok authtoken
+    "~/.netrc",                             # passwords for curl, git, ftp
+    # git forges
+    "~/.git-credentials",                   # git's credential store
+    "~/.config/git/credentials",            # same, XDG location
+    "~/.config/gh",                         # GitHub CLI token
+    "~/.config/hub",                        # hub token
+    "~/.config/glab-cli",                   # GitLab CLI token
+    # package registry tokens
+    "~/.npmrc",                             # npm auth tokens (a project .npmrc still works)
+    "~/.yarnrc.yml",                        # Yarn npmAuthToken
+    "~/.pypirc",                            # PyPI upload tokens
+    "~/.cargo/credentials",                 # Cargo registry token
+    "~/.cargo/credentials.toml",
+    "~/.gem/credentials",                   # RubyGems API key
+    "~/.m2/settings.xml",                   # Maven server passwords
+    "~/.m2/settings-security.xml",          # Maven master password
+    "~/.gradle/gradle.properties",          # Gradle publishing and repository credentials
+    "~/.nuget/NuGet/NuGet.Config",          # NuGet feed credentials
+    "~/.config/composer/auth.json",         # Composer tokens
+    "~/.composer/auth.json",
+    # database client passwords
+    "~/.pgpass",
+    "~/.my.cnf",
+    "~/.mylogin.cnf",
+    # password managers, keyrings, secret keys
+    "~/.password-store",                    # pass
+    "~/.config/op",                         # 1Password CLI
+    "~/.config/Bitwarden CLI",              # Bitwarden CLI vault
+    "~/.local/share/keyrings",              # GNOME keyring
+    "~/.config/sops",                       # sops age keys
+    "~/.env",                               # a dotenv file in $HOME
+    # AI coding agents' logins and API keys (each agent's profile un-hides its own)
+    "~/.claude/.credentials.json",          # Claude Code OAuth tokens
+    "~/.claude.json",                       # Claude Code state: API key, MCP servers' env
+    "~/.codex/auth.json",                   # Codex API key or ChatGPT tokens
+    "~/.gemini/oauth_creds.json",           # Gemini CLI Google login
+    "~/.gemini/gemini-credentials.json",    # Gemini CLI encrypted-file credential store
+    "~/.gemini/mcp-oauth-tokens.json",      # Gemini CLI MCP servers' OAuth tokens
+    "~/.gemini/.env",                       # Gemini CLI API key file
+    "${XDG_DATA_HOME}/opencode/auth.json",  # opencode provider keys
+    "${XDG_DATA_HOME}/opencode/mcp-auth.json", # opencode MCP servers' OAuth tokens
+    "~/.aider/oauth-keys.env",              # aider OpenRouter key
+    "~/.config/github-copilot",             # GitHub Copilot token
+    # browser profiles: saved passwords, cookies, session tokens
+    "~/.mozilla",
+    "~/.config/google-chrome",
+    "~/.config/chromium",
+    "~/.config/BraveSoftware",
+    "~/.config/microsoft-edge",
+    "~/.config/vivaldi",
+    "~/.config/opera",
+    "~/snap/firefox/common/.mozilla",       # Ubuntu's snap Firefox
+    "~/snap/chromium/common/chromium",
+    "~/.var/app/org.mozilla.firefox",       # Flatpak browsers
+    "~/.var/app/com.google.Chrome",
+    "~/.var/app/org.chromium.Chromium",
+    # mail and chat apps: session tokens, saved passwords, message databases
+    "~/.thunderbird",
+    "~/.config/Slack",
+    "~/.config/discord",
+    "~/.local/share/TelegramDesktop",
+    "~/.config/Signal",
+    "~/.purple",                            # Pidgin: plaintext passwords
+    "~/.config/filezilla",                  # FileZilla: saved server passwords
+    # cryptocurrency wallets
+    "~/.electrum",
+    "~/.bitcoin",
+    "~/.ethereum",                          # keystore
+    "~/.config/solana",                     # CLI keypair
+    "~/.config/Exodus",
+    "~/.config/atomic",                     # Atomic Wallet
+    # shell and REPL histories (pasted tokens, passwords on command lines)
+    "~/.bash_history",
+    "~/.zsh_history",
+    "~/.zhistory",
+    "~/.local/share/fish/fish_history",
+    "~/.python_history",
+    "~/.node_repl_history",
+    "~/.psql_history",
+    "~/.mysql_history",
+    "~/.sqlite_history",
+    "~/.rediscli_history",
+    "~/.dbshell",                           # mongo shell
+    "~/.lesshst",
+]
+# In the project, relative to it. Anthropic's sandbox-runtime keeps the same kind of list
+# ("mandatory deny paths").
+protect = [
+    ".git/hooks",                           # run by git on the next commit, checkout, push
+    ".git/config",                          # core.hooksPath, core.fsmonitor, aliases, filters
+    ".gitmodules",
+    ".gitconfig",
+    ".envrc",                               # direnv runs it on cd
+    ".vscode",                              # tasks and settings that run commands
+    ".idea",
+    ".devcontainer",                        # initializeCommand runs on the host
+    ".mcp.json",                            # MCP servers an agent starts
+    ".claude/settings.json",                # Claude Code hooks and permissions
+    ".claude/settings.local.json",
+    ".claude/commands",
+    ".claude/agents",
+    ".codex",                               # Codex project config: MCP servers, sandbox mode
+    ".gemini/settings.json",                # Gemini CLI hooks and MCP servers
+    ".opencode",                            # opencode plugins, tools, agents, commands
+    "opencode.json",
+    "opencode.jsonc",
+    ".bashrc",                              # shell rc files (a dotfiles or home project)
+    ".bash_profile",
+    ".zshrc",
+    ".zprofile",
+    ".profile",
+    ".ripgreprc",
+]
+
+[network]
+mode = "none"
+"""##,
+        "gemini-cli": ##"""
+# gemini-cli: Google's Gemini CLI, with egress limited to the Gemini API and Google login.
+#
+#   sbx run --profile gemini-cli -- gemini
+#
+# Builds on "default" (secrets hidden, project files protected, home read-only) and "node"
+# (Gemini CLI is installed with npm, and what it runs in a JavaScript project needs npm's
+# cache and registry). For another toolchain, write a profile of your own:
+#   extends = ["gemini-cli", "go"]
+#
+# Sources (checked 2026-11-22):
+#   - google-gemini/gemini-cli, docs/reference/configuration.md, "Environment variables and
+#     .env files" (GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_CLOUD_PROJECT, GEMINI_MODEL,
+#     GEMINI_CLI_HOME; .env files, ~/.gemini/.env, ~/.env) and docs/get-started/authentication.mdx
+#   - packages/core/src/config/storage.ts and utils/paths.ts (everything under ~/.gemini, or
+#     $GEMINI_CLI_HOME/.gemini: settings.json, oauth_creds.json, tmp/, history, commands/)
+#   - packages/core/src/code_assist/server.ts (cloudcode-pa.googleapis.com, "Login with
+#     Google"), core/loggingContentGenerator.ts (generativelanguage.googleapis.com, API key),
+#     code_assist/oauth2.ts (token refresh through google-auth-library at
+#     oauth2.googleapis.com; NO_BROWSER=true for a login without a browser; the account
+#     e-mail from www.googleapis.com, optional), telemetry/clearcut-logger/clearcut-logger.ts
+#     (usage statistics to play.googleapis.com)
+#   - packages/cli/src/config/sandboxConfig.ts (GEMINI_SANDBOX: its own sandbox is Docker,
+#     Podman or gVisor, none of which work from inside this one)
+#
+# Not allowed, on purpose: play.googleapis.com (usage statistics; turn them off with
+# privacy.usageStatisticsEnabled = false) and www.googleapis.com (a general Google API host;
+# only the account e-mail shown in the UI is lost). Vertex AI (regional
+# *-aiplatform.googleapis.com, with gcloud credentials, hidden by "default") needs a profile
+# of your own.
+
+description = "Gemini CLI: Gemini API and Google login only, ~/.gemini writable"
+extends = ["default", "node"]
+
+[filesystem]
+write = [
+    "~/.gemini/",                           # settings, login, sessions, tmp, history
+    "${env:GEMINI_CLI_HOME}/.gemini",       # the same under GEMINI_CLI_HOME, when set
+]
+hide = [
+    "!~/.gemini/oauth_creds.json",          # its own login and keys
+    "!~/.gemini/gemini-credentials.json",
+    "!~/.gemini/mcp-oauth-tokens.json",
+    "!~/.gemini/.env",
+]
+# Read-only inside the writable ~/.gemini: hooks, MCP servers, tool discovery commands and
+# extensions configured there run the next time Gemini CLI starts, inside the sandbox or not.
+protect = [
+    "~/.gemini/settings.json",
+    "~/.gemini/commands",
+    "~/.gemini/extensions",
+    "~/.gemini/agents",
+    "~/.gemini/skills",
+]
+
+[env]
+pass = [
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_GCA",
+    "GEMINI_MODEL",
+    "GEMINI_CLI_HOME",
+]
+# sbx is the sandbox: Gemini CLI's own (Docker or Podman) cannot start in here. No browser can
+# be opened from inside: log in by pasting the code Gemini CLI asks for.
+set = { GEMINI_SANDBOX = "false", NO_BROWSER = "true" }
+
+[network]
+mode = "proxy"
+allow = [
+    "generativelanguage.googleapis.com",    # the Gemini API, with an API key
+    "cloudcode-pa.googleapis.com",          # Login with Google (Code Assist)
+    "oauth2.googleapis.com",                # OAuth token exchange and refresh
+]
+"""##,
+        "go": ##"""
+# go: what the go command needs to download modules and build inside the sandbox.
+#
+# Extends "default", so that `--profile go` alone is safe (secrets hidden, no network), and
+# combines with "strict" or an agent's profile (`extends = ["strict", "go"]`: default is applied
+# once, so strict's hidden home stays hidden). It does not choose the network mode (the agent's
+# profile, or you with --net proxy, decides whether there is a network at all).
+#
+# Proxy hosts are never written here. `${tool:go-proxy}` stands for the module proxies the go
+# command is configured to use, found on the host before the sandbox starts: GOPROXY, else
+# `go env GOPROXY` (docs/PROFILES.md, "Variables"). With no go configured it resolves to
+# nothing and the entry is dropped (`sbx explain` says so). The checksum database is reached
+# through the same proxy when the proxy supports it (the default one does); with
+# GOPROXY=direct, modules come from their own hosts, which you allow yourself.
+#
+# The module cache and the build cache are writable; they are shared with the host, so what
+# runs inside could poison them for a build outside.
+# GOMODCACHE and GOCACHE are not passed: if you moved them, the go command inside uses the
+# default locations below, which are writable, rather than yours, which are not.
+
+description = "Go toolchain: module and build caches, module proxy from go's configuration"
+extends = ["default"]
+
+[filesystem]
+write = [
+    "~/go/pkg/mod/",                        # module cache (default GOPATH)
+    "~/go/pkg/sumdb/",                      # checksum database cache
+    "${env:GOPATH}/pkg/mod",                # the same under a GOPATH of your own (skipped
+    "${env:GOPATH}/pkg/sumdb",              # when GOPATH is unset or lists several paths)
+    "${XDG_CACHE_HOME}/go-build/",          # build cache
+]
+# Visible read-only, for a hidden home ("strict"): Go versions and tools installed in $HOME.
+read = [
+    "~/go/bin",
+    "~/sdk",                                # Go versions fetched by the goX.Y wrappers
+    "${XDG_CONFIG_HOME}/go",                # `go env -w` settings
+]
+
+[env]
+pass = [
+    "GOPATH",
+    "GOROOT",
+    "GOPROXY",
+    "GOFLAGS",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GOSUMDB",
+    "GOTOOLCHAIN",
+    "CGO_ENABLED",
+]
+
+[network]
+allow = ["${tool:go-proxy}"]
+"""##,
+        "node": ##"""
+# node: what npm, yarn, pnpm and node-gyp need to install packages inside the sandbox.
+#
+# Extends "default", so that `--profile node` alone is safe (secrets hidden, no network), and
+# combines with "strict" or an agent's profile (`extends = ["strict", "node"]`: default is applied
+# once, so strict's hidden home stays hidden). It does not choose the network mode (the agent's
+# profile, or you with --net proxy, decides whether there is a network at all).
+#
+# Registry hosts are never written here. `${tool:npm-registry}` stands for the registry npm is
+# configured to use, found on the host before the sandbox starts: NPM_CONFIG_REGISTRY, else
+# .npmrc's registry=, else `npm config get registry` (docs/PROFILES.md, "Variables"). With no
+# npm configured it resolves to nothing and the entry is dropped (`sbx explain` says so).
+# "default" hides ~/.npmrc (it holds auth tokens): inside the sandbox npm sees a registry set
+# by NPM_CONFIG_REGISTRY (passed below) or by the project's own .npmrc, not the one in $HOME.
+#
+# Caches are writable so that installs are not downloaded again on every run. A cache shared
+# with the host can be poisoned by what runs inside for what runs outside later; set
+# npm_config_cache elsewhere on the host if that matters to you.
+# A missing cache directory written with a trailing "/" is created; the others are writable
+# only when they already exist (so that sbx does not create directories for tools you do not
+# use).
+
+description = "Node.js toolchain: npm, yarn, pnpm and node-gyp caches, registry from npm's configuration"
+extends = ["default"]
+
+[filesystem]
+write = [
+    "~/.npm/",                              # npm's cache and logs
+    "${XDG_CACHE_HOME}/node-gyp/",          # headers node-gyp downloads to build addons
+    "${XDG_CACHE_HOME}/yarn",               # yarn 1 cache
+    "~/.yarn/berry/cache",                  # yarn 2+ global cache
+    "${XDG_DATA_HOME}/pnpm/store",          # pnpm content-addressable store
+    "${XDG_CACHE_HOME}/pnpm",               # pnpm metadata cache
+    "${XDG_CACHE_HOME}/node/corepack",      # package managers fetched by corepack
+    "~/.bun/install/cache",                 # bun's cache
+]
+# Visible read-only, for a hidden home ("strict"): Node versions and global packages
+# installed in $HOME.
+read = [
+    "~/.nvm",
+    "${XDG_DATA_HOME}/fnm",
+    "~/.volta",
+    "${XDG_DATA_HOME}/pnpm",
+    "~/.npm-global",
+    "~/.bun/bin",
+    "~/.local/bin",
+]
+
+[env]
+pass = [
+    "NPM_CONFIG_REGISTRY",
+    "YARN_NPM_REGISTRY_SERVER",
+    "NODE_EXTRA_CA_CERTS",
+    "NODE_OPTIONS",
+    "NVM_DIR",
+    "NVM_BIN",
+    "PNPM_HOME",
+    "VOLTA_HOME",
+]
+
+[network]
+allow = ["${tool:npm-registry}"]
+"""##,
+        "opencode": ##"""
+# opencode: the opencode coding agent, with egress limited to its model catalog, its own
+# gateway and the main model providers' APIs.
+#
+#   sbx run --profile opencode -- opencode
+#
+# Builds on "default" (secrets hidden, project files protected, home read-only) and "node"
+# (opencode installs npm plugins and provider SDKs with its bundled Bun from the npm registry,
+# and what it runs in a JavaScript project needs npm's cache). For another toolchain, write a
+# profile of your own:
+#   extends = ["opencode", "python"]
+#
+# Sources (checked 2026-11-22):
+#   - anomalyco/opencode (formerly sst/opencode), packages/opencode/src/global/index.ts: the
+#     XDG directories opencode creates at startup: $XDG_CONFIG_HOME/opencode,
+#     $XDG_DATA_HOME/opencode (auth.json, storage, log/, bin/), $XDG_STATE_HOME/opencode,
+#     $XDG_CACHE_HOME/opencode (models.json, node_modules/)
+#   - packages/opencode/src/flag/flag.ts (OPENCODE_CONFIG, OPENCODE_CONFIG_DIR,
+#     OPENCODE_CONFIG_CONTENT, OPENCODE_DISABLE_AUTOUPDATE, OPENCODE_DISABLE_MODELS_FETCH)
+#   - packages/core/src/models-dev.ts: the model catalog from models.dev (models.opencode.ai in
+#     newer releases), OPENCODE_MODELS_URL to override, cached in $XDG_CACHE_HOME/opencode
+#   - https://opencode.ai/docs/plugins (plugins in ~/.config/opencode/plugins run in opencode's
+#     process; npm plugins are installed with Bun into ~/.cache/opencode/node_modules; a
+#     package.json in a config directory is installed at startup)
+#   - https://opencode.ai/docs/network (standard proxy variables; the TUI talks to a local
+#     server on loopback, which stays reachable here)
+#   - https://opencode.ai/docs/config (config locations: ~/.config/opencode/opencode.json,
+#     OPENCODE_CONFIG, the project's opencode.json and .opencode/)
+#   - https://opencode.ai/docs/providers (API keys from `opencode auth login`, stored in
+#     ~/.local/share/opencode/auth.json, or from each provider's environment variable)
+#
+# Not allowed, on purpose: the auto-updater (it would replace the binary you run outside the
+# sandbox; switched off below), GitHub downloads of language servers and ripgrep (install
+# them on the host). The data and cache directories hold code opencode runs later (language
+# servers it installed, npm plugins): the sandbox can write there, so keep running opencode
+# through sbx once you do.
+
+description = "opencode: model catalog, opencode gateway and main provider APIs only, its XDG directories writable"
+extends = ["default", "node"]
+
+[filesystem]
+write = [
+    "${XDG_CONFIG_HOME}/opencode/",         # config; node_modules for its plugins
+    "${XDG_DATA_HOME}/opencode/",           # auth.json, sessions, logs, snapshots, bin/
+    "${XDG_STATE_HOME}/opencode/",          # prompt history, selected model
+    "${XDG_CACHE_HOME}/opencode/",          # model catalog, provider SDKs, npm plugins
+]
+hide = [
+    "!${XDG_DATA_HOME}/opencode/auth.json", # its own provider keys
+    "!${XDG_DATA_HOME}/opencode/mcp-auth.json",
+]
+# Read-only inside the writable config directory: plugins and tools there run in opencode's
+# process, and MCP servers configured there are started, the next time opencode starts,
+# inside the sandbox or not.
+protect = [
+    "${XDG_CONFIG_HOME}/opencode/opencode.json",
+    "${XDG_CONFIG_HOME}/opencode/opencode.jsonc",
+    "${XDG_CONFIG_HOME}/opencode/package.json",
+    "${XDG_CONFIG_HOME}/opencode/plugins",
+    "${XDG_CONFIG_HOME}/opencode/plugin",
+    "${XDG_CONFIG_HOME}/opencode/tools",
+    "${XDG_CONFIG_HOME}/opencode/tool",
+]
+
+[env]
+pass = [
+    "OPENCODE_CONFIG",
+    "OPENCODE_CONFIG_DIR",
+    "OPENCODE_CONFIG_CONTENT",
+    "OPENCODE_API_KEY",                     # opencode Zen
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_GENERATIVE_AI_API_KEY",
+    "OPENROUTER_API_KEY",
+]
+set = { OPENCODE_DISABLE_AUTOUPDATE = "1" }
+
+[network]
+mode = "proxy"
+allow = [
+    "models.dev",                           # model catalog
+    "models.opencode.ai",                   # model catalog, newer releases
+    "opencode.ai",                          # opencode Zen gateway
+    "api.anthropic.com",
+    "api.openai.com",
+    "generativelanguage.googleapis.com",    # Gemini
+    "openrouter.ai",
+]
+"""##,
+        "python": ##"""
+# python: what pip, uv and poetry need to install packages inside the sandbox.
+#
+# Extends "default", so that `--profile python` alone is safe (secrets hidden, no network), and
+# combines with "strict" or an agent's profile (`extends = ["strict", "python"]`: default is applied
+# once, so strict's hidden home stays hidden). It does not choose the network mode (the agent's
+# profile, or you with --net proxy, decides whether there is a network at all).
+#
+# Package index hosts are never written here. `${tool:pip-index}` stands for the hosts of the
+# indexes pip is configured to use, found on the host before the sandbox starts: PIP_INDEX_URL
+# and PIP_EXTRA_INDEX_URL, else pip.conf's index-url and extra-index-url, else the default
+# index of the installed pip (docs/PROFILES.md, "Variables"). With no pip configured it
+# resolves to nothing and the entry is dropped (`sbx explain` says so).
+#
+# Caches are writable so that installs are not downloaded again on every run. A cache shared
+# with the host can be poisoned by what runs inside for what runs outside later; point
+# PIP_CACHE_DIR / UV_CACHE_DIR elsewhere on the host if that matters to you.
+# A missing cache directory written with a trailing "/" is created; the others are writable
+# only when they already exist (so that sbx does not create directories for tools you do not
+# use).
+
+description = "Python toolchain: pip, uv and poetry caches, index hosts from pip's configuration"
+extends = ["default"]
+
+[filesystem]
+write = [
+    "${XDG_CACHE_HOME}/pip/",               # pip's HTTP and wheel cache
+    "${XDG_CACHE_HOME}/uv",                 # uv's cache
+    "${XDG_CACHE_HOME}/pypoetry",           # poetry's cache and virtualenvs
+]
+# Visible read-only, for a hidden home ("strict"): interpreters and tools installed in $HOME,
+# and pip's and uv's configuration.
+read = [
+    "~/.pyenv",
+    "${XDG_DATA_HOME}/uv",                  # uv-managed Pythons and tools
+    "~/.local/lib",                         # pip install --user
+    "~/.local/bin",
+    "${XDG_CONFIG_HOME}/pip",
+    "${XDG_CONFIG_HOME}/uv",
+    "~/.pip",
+]
+
+[env]
+pass = [
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "PYENV_ROOT",
+    "PYENV_VERSION",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_TRUSTED_HOST",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+]
+
+[network]
+allow = ["${tool:pip-index}"]
+"""##,
+        "rust": ##"""
+# rust: what cargo needs to fetch crates inside the sandbox; rustup's toolchains read-only.
+#
+# Extends "default", so that `--profile rust` alone is safe (secrets hidden, no network), and
+# combines with "strict" or an agent's profile (`extends = ["strict", "rust"]`: default is applied
+# once, so strict's hidden home stays hidden). It does not choose the network mode (the agent's
+# profile, or you with --net proxy, decides whether there is a network at all).
+#
+# Registry hosts are never written here. `${tool:cargo-registry}` stands for the registries
+# cargo is configured to use, found on the host before the sandbox starts: CARGO_REGISTRIES_*
+# and the sources in ~/.cargo/config.toml, else the hosts of the registries cargo has already
+# used, from ~/.cargo/registry/index/ (docs/PROFILES.md, "Variables"). With nothing found it
+# resolves to nothing and the entry is dropped (`sbx explain` says so).
+#
+# Only cargo's download caches and its lock files are writable, not ~/.cargo itself:
+# ~/.cargo/bin holds binaries on your PATH and ~/.cargo/config.toml can name a compiler
+# wrapper, both of which would run outside the sandbox later. The caches themselves are
+# shared with the host: what runs inside could poison them for a build outside.
+# With CARGO_HOME set elsewhere, add its registry/ and git/ to filesystem.write in a profile
+# of your own.
+
+description = "Rust toolchain: cargo's registry and git caches, rustup read-only, registry hosts from cargo's configuration"
+extends = ["default"]
+
+[filesystem]
+write = [
+    "~/.cargo/registry/",                   # crate index and downloaded .crate files
+    "~/.cargo/git/",                        # git dependencies
+    "~/.cargo/.package-cache",              # cargo's lock files and cache tracker (existing
+    "~/.cargo/.package-cache-mutate",       # files only: cargo creates them on its first
+    "~/.cargo/.global-cache",               # run outside the sandbox)
+]
+# Visible read-only, for a hidden home ("strict"); with the home read-only they are visible
+# anyway, and stay read-only either way.
+read = [
+    "~/.rustup",                            # toolchains
+    "~/.cargo/bin",                         # rustup's proxies: cargo, rustc
+    "~/.cargo/config.toml",
+    "~/.cargo/config",
+]
+
+[env]
+pass = [
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "RUSTFLAGS",
+]
+
+[network]
+allow = ["${tool:cargo-registry}"]
+"""##,
+        "strict": ##"""
+# strict: the default, with the whole home directory hidden.
+#
+# $HOME is an empty directory except for the project (when it lives in $HOME) and what a
+# profile lists in filesystem.read or filesystem.write; nothing of your dotfiles, caches or
+# other projects is visible. No network. Everything else (hidden secrets, protected project
+# files) comes from "default".
+#
+# Tools installed in $HOME (pyenv, nvm, rustup, ~/go, ~/.local/bin) are not visible either.
+# To use a toolchain, combine this profile with the toolchain's in a profile of your own; the
+# toolchain profiles list the install directories they need as filesystem.read:
+#   extends = ["strict", "python"]
+#   [filesystem]
+#   read = ["~/.gitconfig"]
+
+description = "Like default, but the whole home directory is hidden"
+extends = ["default"]
+
+[filesystem]
+home = "hidden"
+
+[network]
+mode = "none"
 """##,
     ]
 }

@@ -9,7 +9,8 @@ public struct MergedProfile: Sendable {
 /// Applies `extends`. Parents are merged left to right, then the file itself. Lists append
 /// (duplicates dropped, first position kept) and an entry "!value" removes an inherited value
 /// (the "!" entries stay in the merged lists as markers; `EffectivePolicy` skips them);
-/// tables merge key by key; scalars: the later value wins. A cycle is an error.
+/// tables merge key by key; scalars: the later value wins. A profile reached along two paths is
+/// applied once, the first time. A cycle is an error.
 public enum ProfileMerger {
     public static func merge(_ document: ProfileDocument, layer: ProfileStore.Layer?, store: ProfileStore) throws -> MergedProfile {
         var chain: [String] = []
@@ -36,6 +37,9 @@ public enum ProfileMerger {
             } catch let error as ProfileError where error.keyPath == nil && error.origin.line == 0 {
                 throw ProfileError(parent.origin, keyPath: "extends", "'\(parent.value)': \(error.message)")
             }
+            // A profile reached twice (strict and python both extend default) applies once, where
+            // first reached: applied again, it would undo what came in between (strict's hidden home).
+            if chain.contains(loaded.0.source) { continue }
             let settings = try resolve(loaded.0, layer: loaded.1, store: store,
                                        stack: stack + [document.source], chain: &chain)
             merged = overlay(merged, with: settings)

@@ -161,6 +161,53 @@ final class ProfileRunTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("6\nTrue\n"), result.stdout + result.stderr)  // ENXIO: no controlling terminal
     }
 
+    /// Every built-in profile starts a real sandbox, hides an SSH key and keeps the project's git
+    /// hooks read-only, for root and for an unprivileged user.
+    func testEveryBuiltinProfileRunsHidesKeysAndProtectsHooks() throws {
+        let profiles = Harness.sbx(["profile", "list"], as: .current, in: "/").stdout
+            .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        XCTAssertTrue(profiles.contains("default") && profiles.contains("claude-code"), "\(profiles)")
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let ssh = Harness.home(of: caller) + "/.ssh"
+            let createdSSH = mkdir(ssh, 0o700) == 0
+            let key = ssh + "/sbx-it-key-\(getpid())"
+            write("TOPSECRET", to: key, owner: caller)
+            addTeardownBlock { unlink(key); if createdSSH { rmdir(ssh) } }
+            if caller == .unprivileged { chown(ssh, Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+            XCTAssertEqual(Harness.shell(["mkdir", "-p", project + "/.git/hooks"]), 0)
+            write("#!/bin/sh\n", to: project + "/.git/hooks/pre-commit", owner: caller)
+            if caller == .unprivileged { _ = Harness.shell(["chown", "-R", "sbxtest:sbxtest", project + "/.git"]) }
+            let probe = """
+                for p in ['\(key)']:
+                    try:
+                        print(repr(open(p).read()))
+                    except OSError as e:
+                        print(type(e).__name__)
+                try:
+                    open('.git/hooks/pre-commit', 'a').write('evil')
+                    print('hook written')
+                except OSError as e:
+                    print(type(e).__name__)
+                open('ok', 'w').write('project writable')
+                """
+            for profile in profiles {
+                let result = Harness.sbx(["run", "--profile", profile] + python(probe), as: caller, in: project)
+                XCTAssertEqual(result.status, 0, "\(profile) \(caller): \(result.stderr)")
+                XCTAssertFalse(result.stdout.contains("TOPSECRET"), "\(profile) \(caller) read the key: \(result.stdout)")
+                XCTAssertFalse(result.stdout.contains("hook written"), "\(profile) \(caller) wrote a hook")
+                XCTAssertEqual(try String(contentsOfFile: project + "/ok", encoding: .utf8), "project writable", profile)
+                unlink(project + "/ok")
+            }
+            // Control: with the key's directory not hidden, the same probe reads it.
+            write("extends = [\"default\"]\n[filesystem]\nhide = [\"!~/.ssh\"]\nprotect = [\"!.git/hooks\"]\n",
+                  to: project + "/p.toml", owner: caller)
+            let control = Harness.sbx(["run", "--profile", "./p.toml"] + python(probe), as: caller, in: project)
+            XCTAssertTrue(control.stdout.contains("TOPSECRET") && control.stdout.contains("hook written"),
+                          "control \(caller): \(control.stdout) \(control.stderr)")
+        }
+    }
+
     func testExplainShowsOriginsAndJSONParses() throws {
         let project = Harness.makeProject(for: .current)
         let text = Harness.sbx(["explain", "--hide", "/opt/x"], as: .current, in: project)

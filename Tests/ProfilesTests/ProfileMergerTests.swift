@@ -40,6 +40,22 @@ final class ProfileMergerTests: XCTestCase {
         XCTAssertEqual(host.value, .string("b"))
     }
 
+    /// strict and python both extend default: default applies once, so python does not set the
+    /// home back to read-only or bring back a secret strict's user un-hid.
+    func testAProfileReachedTwiceAppliesOnce() throws {
+        let fixture = TestStore()
+        fixture.write("base.toml", "[filesystem]\nhome = \"read-only\"\nhide = [\"~/.ssh\"]\n")
+        fixture.write("narrow.toml", "extends = [\"base\"]\n[filesystem]\nhome = \"hidden\"\nhide = [\"!~/.ssh\"]\n")
+        fixture.write("tool.toml", "extends = [\"base\"]\n[filesystem]\nwrite = [\"~/.cache/tool\"]\n")
+        fixture.write("both.toml", "extends = [\"narrow\", \"tool\"]\n")
+        let profile = try merged("both", fixture)
+        guard case let .scalar(home)? = profile.settings["filesystem.home"] else { return XCTFail() }
+        XCTAssertEqual(home.value, .string("hidden"))
+        XCTAssertEqual(strings(profile.settings["filesystem.hide"]), ["!~/.ssh"])
+        XCTAssertEqual(profile.chain.map { ($0 as NSString).lastPathComponent },
+                       ["base.toml", "narrow.toml", "tool.toml", "both.toml"])
+    }
+
     func testCycleIsAnErrorNamingTheChain() {
         let fixture = TestStore()
         fixture.write("a.toml", "extends = [\"b\"]\n")
