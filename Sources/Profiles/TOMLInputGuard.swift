@@ -3,8 +3,8 @@
 /// - A NUL byte: TOMLKit hands the text over as a C string, so everything after a NUL would
 ///   be silently ignored (a profile could hide keys from a reviewer's editor, or lose them).
 ///   TOML forbids the character anyway.
-/// - A table header whose name starts with a character that cannot start a key (`[,` or
-///   `[[ =`): toml++ asserts there, aborting sbx in a debug build and running into undefined
+/// - A table header whose name starts with a character that cannot start a key (`[,`,
+///   `[[ =`, or `[` ending the line): toml++ asserts there, aborting sbx in a debug build and running into undefined
 ///   behaviour in a release one. Found by fuzz/.
 ///
 /// Headers are recognised line by line, so a line of a multi-line string or nested array that
@@ -35,14 +35,14 @@ enum TOMLInputGuard {
         index += 1
         if index < line.count, line[index] == UInt8(ascii: "[") { index += 1 }
         while index < line.count, isBlank(line[index]) { index += 1 }
-        guard index < line.count else { return nil }
+        guard index < line.count else { return index + 1 }  // the name on the next line
         let byte = line[index]
         let startsKey = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
             || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
             || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
-            || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "\r")
+            || byte == UInt8(ascii: "]")
         return startsKey ? nil : index + 1
     }
 }

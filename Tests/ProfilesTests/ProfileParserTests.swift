@@ -59,6 +59,8 @@ final class ProfileParserTests: XCTestCase {
         assertError("[network]\nmode = \"none\"\0\n[filesystem]\n", line: 2, column: 14, keyPath: nil, contains: "NUL byte")
         assertError("[,", line: 1, column: 2, keyPath: nil, contains: "table header")
         assertError("a = 1\n  [[ =b]]\n", line: 2, column: 6, keyPath: nil, contains: "table header")
+        assertError("[\nnetwork]\n", line: 1, column: 2, keyPath: nil, contains: "table header")
+        assertError("[[ \r\n", line: 1, column: 4, keyPath: nil, contains: "table header")
         XCTAssertNoThrow(try parse("[ network ]\nmode = \"none\"\n[ \"env\" ]\npass = []\n"))
     }
 
