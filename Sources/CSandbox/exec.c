@@ -9,8 +9,14 @@
 #define SYS_close_range 436
 #endif
 
+extern char **environ;
+
 int sbx_execvpe(const char *file, char *const argv[], char *const envp[]) {
-    execvpe(file, argv, envp);
+    // glibc's execvpe searches the caller's PATH, not envp's: the init's own environment is
+    // not the command's. With environ replaced (after fork, in the child), execvp searches
+    // the command's PATH and keeps glibc's rules (ENOEXEC scripts run with /bin/sh).
+    environ = (char **)envp;
+    execvp(file, argv);
     return -errno;
 }
 

@@ -25,6 +25,22 @@ final class ExitStatusTests: XCTestCase {
         }
     }
 
+    /// A bare command name is looked up in the sandbox's PATH (what --env sets), not sbx's.
+    func testCommandIsFoundInTheSandboxPath() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            XCTAssertEqual(Harness.shell(["mkdir", project + "/tools"]), 0)
+            FileManager.default.createFile(atPath: project + "/tools/sbx-only-here", contents: Data("#!/bin/sh\necho found $0\n".utf8),
+                                           attributes: [.posixPermissions: 0o755])
+            let found = Harness.sbx(["run", "--env", "PATH=\(project)/tools:/usr/bin:/bin", "--", "sbx-only-here"], as: caller, in: project)
+            XCTAssertEqual(found.status, 0, "\(caller): \(found.stderr)")
+            XCTAssertEqual(found.stdout, "found \(project)/tools/sbx-only-here\n")
+            // Control: with the default PATH it is not found.
+            let missing = Harness.sbx(["run", "--", "sbx-only-here"], as: caller, in: project)
+            XCTAssertEqual(missing.status, 127, "\(caller): \(missing.stderr)")
+        }
+    }
+
     func testOwnFailuresAre125WithAnSbxMessage() {
         let project = Harness.makeProject(for: .current)
         for arguments in [["run", "--no-such-flag", "--", "true"], ["run"], ["run", "--pass-fd", "9", "--", "true"],
