@@ -55,13 +55,21 @@ final class ProfileParserTests: XCTestCase {
 
     /// Inputs toml++ asserts on (found by fuzz/) or would silently truncate are refused first.
     func testInputsTheTOMLParserMishandlesAreRefused() {
-        assertError("[,\0#", line: 1, column: 3, keyPath: nil, contains: "NUL byte")
+        assertError("[,\0#", line: 1, column: 2, keyPath: nil, contains: "table header")
         assertError("[network]\nmode = \"none\"\0\n[filesystem]\n", line: 2, column: 14, keyPath: nil, contains: "NUL byte")
         assertError("[,", line: 1, column: 2, keyPath: nil, contains: "table header")
         assertError("a = 1\n  [[ =b]]\n", line: 2, column: 6, keyPath: nil, contains: "table header")
         assertError("[\nnetwork]\n", line: 1, column: 2, keyPath: nil, contains: "table header")
         assertError("[[ \r\n", line: 1, column: 4, keyPath: nil, contains: "table header")
+        assertError("[env]\npass = [\n  \"A\",\n  }\"]\n", line: 4, column: 3, keyPath: nil, contains: "'}' where a value was expected")
+        assertError("[env]\npass = [ # c\n }\n", line: 3, column: 2, keyPath: nil, contains: "'}' where a value was expected")
+        assertError("[env]\npass = [\"a\\\"\0\"]\n", line: 2, column: 13, keyPath: nil, contains: "NUL byte")
         XCTAssertNoThrow(try parse("[ network ]\nmode = \"none\"\n[ \"env\" ]\npass = []\n"))
+        // Look-alikes inside strings and nested arrays are left alone (the schema then decides).
+        XCTAssertNoThrow(try parse("description = \"\"\"\n[,\n, }\"\"\"\n[env]\npass = [\"x,}\", 'y[,}']\n"))
+        XCTAssertThrowsError(try parse("[env]\npass = [\n[ +1 ],\n]\n")) { error in
+            XCTAssertFalse("\(error)".contains("table header"), "\(error)")
+        }
     }
 
     func testMisspeltKeyIsAnErrorWithASuggestion() {
