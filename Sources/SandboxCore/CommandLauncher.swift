@@ -7,7 +7,7 @@ import CSandbox
 /// exec is here: it must stay short, since a failure can only be reported on stderr.
 enum CommandLauncher {
     /// Returns the child's pid, or -1 with errno set when fork fails.
-    static func start(_ plan: SandboxPlan, filter: TerminalFilter) -> pid_t {
+    static func start(_ plan: SandboxPlan, filter: SeccompFilter) -> pid_t {
         // Prepare every C string before fork, so the child allocates nothing.
         let program = strdup(plan.command[0])!
         return withCStringArray(plan.command) { argv in

@@ -30,6 +30,9 @@ enum PlanCodec {
         writer.count(plan.passedFileDescriptors.count)
         for fd in plan.passedFileDescriptors { writer.count(Int(fd)) }
         writer.byte(plan.newSession ? 1 : 0)
+        writer.action(plan.seccomp.defaultAction)
+        writer.rules(plan.seccomp.syscalls)
+        writer.rules(plan.seccomp.arguments)
         return writer.bytes
     }
 
@@ -56,10 +59,11 @@ enum PlanCodec {
         var fds: [Int32] = []
         for _ in 0..<(try reader.count()) { fds.append(Int32(try reader.count())) }
         let newSession = try reader.byte() == 1
+        let seccomp = SeccompPolicy(defaultAction: try reader.action(), syscalls: try reader.rules(), arguments: try reader.rules())
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
-                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession)
+                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp)
     }
 
     private struct Writer {
@@ -77,6 +81,37 @@ enum PlanCodec {
         mutating func strings(_ values: [String]) {
             count(values.count)
             values.forEach { string($0) }
+        }
+        mutating func word(_ value: UInt64) {
+            count(Int(truncatingIfNeeded: value & 0xffff_ffff)); count(Int(truncatingIfNeeded: value >> 32))
+        }
+        mutating func action(_ action: SeccompAction) {
+            switch action {
+            case .allow: byte(0)
+            case .errno(let value): byte(1); count(Int(value))
+            case .kill: byte(2)
+            case .log: byte(3)
+            }
+        }
+        mutating func rules(_ rules: [SeccompRule]) {
+            count(rules.count)
+            for rule in rules {
+                string(rule.syscall); action(rule.action); string(rule.reason)
+                count(rule.conditions.count)
+                for condition in rule.conditions {
+                    byte(UInt8(condition.argument))
+                    switch condition.op {
+                    case .equal: byte(0)
+                    case .notEqual: byte(1)
+                    case .less: byte(2)
+                    case .lessOrEqual: byte(3)
+                    case .greater: byte(4)
+                    case .greaterOrEqual: byte(5)
+                    case .maskedEqual(let mask): byte(6); word(mask)
+                    }
+                    word(condition.value)
+                }
+            }
         }
     }
 
@@ -104,6 +139,43 @@ enum PlanCodec {
         mutating func strings() throws -> [String] {
             var result: [String] = []
             for _ in 0..<(try count()) { result.append(try string()) }
+            return result
+        }
+        mutating func word() throws -> UInt64 {
+            let low = UInt64(try count()), high = UInt64(try count())
+            return low | high << 32
+        }
+        mutating func action() throws -> SeccompAction {
+            switch try byte() {
+            case 0: return .allow
+            case 1: return .errno(Int32(try count()))
+            case 2: return .kill
+            case 3: return .log
+            case let tag: throw SandboxError("corrupt sandbox plan: unknown seccomp action \(tag)")
+            }
+        }
+        mutating func rules() throws -> [SeccompRule] {
+            var result: [SeccompRule] = []
+            for _ in 0..<(try count()) {
+                let syscall = try string(), action = try action(), reason = try string()
+                var conditions: [SeccompCondition] = []
+                for _ in 0..<(try count()) {
+                    let argument = Int(try byte())
+                    let op: SeccompCondition.Operator
+                    switch try byte() {
+                    case 0: op = .equal
+                    case 1: op = .notEqual
+                    case 2: op = .less
+                    case 3: op = .lessOrEqual
+                    case 4: op = .greater
+                    case 5: op = .greaterOrEqual
+                    case 6: op = .maskedEqual(mask: try word())
+                    case let tag: throw SandboxError("corrupt sandbox plan: unknown seccomp operator \(tag)")
+                    }
+                    conditions.append(SeccompCondition(argument: argument, op, try word()))
+                }
+                result.append(SeccompRule(syscall, action, conditions, reason: reason))
+            }
             return result
         }
     }

@@ -15,10 +15,11 @@ public struct RunRequest: Sendable {
     public var filesystem: FilesystemPolicy
     public var hostname: String
     public var newSession: Bool
+    public var seccomp: SeccompPolicy
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
-                newSession: Bool = false) {
+                newSession: Bool = false, seccomp: SeccompPolicy = .standard()) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -27,6 +28,7 @@ public struct RunRequest: Sendable {
         self.filesystem = filesystem
         self.hostname = hostname
         self.newSession = newSession
+        self.seccomp = seccomp
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -57,7 +59,8 @@ public struct RunRequest: Sendable {
                            hostname: hostname,
                            mounts: mounts,
                            passedFileDescriptors: Array(Set(passedFileDescriptors)).sorted(),
-                           newSession: newSession)
+                           newSession: newSession,
+                           seccomp: seccomp)
     }
 
     public static func currentDirectory() throws -> String {

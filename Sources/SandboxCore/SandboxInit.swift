@@ -23,7 +23,7 @@ public enum SandboxInit {
             try RootFilesystem(operations: plan.mounts).build()
             try checkShim(sbx_set_hostname(plan.hostname), "set the hostname")
             try checkShim(sbx_loopback_up(), "bring up the loopback interface")
-            let filter = try TerminalFilter()
+            let filter = try SeccompFilter(plan.seccomp)
             try dropPrivileges()
             try checkLibc(chdir(plan.workingDirectory),
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")

@@ -14,9 +14,12 @@ public struct SandboxPlan: Equatable, Sendable {
     public var passedFileDescriptors: [Int32]
     /// Start the command in a new session, without a controlling terminal.
     public var newSession: Bool
+    /// The filters the command's process loads right before exec.
+    public var seccomp: SeccompPolicy
 
     public init(command: [String], environment: [String], workingDirectory: String,
-                hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false) {
+                hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
+                seccomp: SeccompPolicy = .standard()) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -24,6 +27,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.mounts = mounts
         self.passedFileDescriptors = passedFileDescriptors
         self.newSession = newSession
+        self.seccomp = seccomp
     }
 }
 

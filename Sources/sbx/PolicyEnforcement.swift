@@ -22,12 +22,6 @@ enum PolicyEnforcement {
         if let v = policy.cpu { try unavailable("cpu", "limits.cpu = \(v.value)", v.origin, noCgroups) }
         if let v = policy.pids { try unavailable("pids", "limits.pids = \(v.value)", v.origin, noCgroups) }
         if let v = policy.timeout { try unavailable("timeout", "limits.timeout = \(v.value)", v.origin, "timeouts are not implemented in this version of sbx") }
-        let noSeccompPolicy = "only the terminal-injection filter exists in this version of sbx"
-        if let first = policy.seccompDeny.first { try unavailable("seccomp", "seccomp.deny = \(first.value)", first.origin, noSeccompPolicy) }
-        if let action = policy.seccompAction { try unavailable("seccomp", "seccomp.action = \(action.value)", action.origin, noSeccompPolicy) }
-        if let nested = policy.nestedUserNamespaces, !nested.value {
-            try unavailable("seccomp", "seccomp.nested_userns = false", nested.origin, noSeccompPolicy)
-        }
         if policy.networkMode.value == "proxy" {
             // Not a protection: without the proxy the sandbox simply has no network at all.
             warnings.append("network.mode = proxy (\(policy.networkMode.origin)): the egress proxy is not implemented in this version; the sandbox has no network")
@@ -42,11 +36,37 @@ enum PolicyEnforcement {
             ("capabilities", "all dropped, no_new_privs, securebits locked: active"),
             ("filesystem", "bind mounts and covers (home \(policy.homeHidden.value ? "hidden" : "read-only")): active; " +
                 "protect: existing paths read-only, paths created later not yet"),
-            ("seccomp", "terminal-injection filter (TIOCSTI, TIOCLINUX), foreign ABIs killed: active; profile rules: not yet"),
+            ("seccomp", "default policy\(policy.seccompAllow.isEmpty && policy.seccompDeny.isEmpty ? "" : " with the profile's rules")" +
+                ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
+                ", foreign ABIs killed: active"),
             ("landlock", "not yet"),
             ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
             ("cgroups", "not yet"),
         ]
+    }
+
+    /// The seccomp part: the default policy, nested user namespaces if asked, then the
+    /// profile's allow and deny entries; a malformed entry is an error naming where it is.
+    static func seccomp(_ policy: EffectivePolicy) throws -> SeccompPolicy {
+        func rules(_ entries: [Sourced<String>], key: String) throws -> [SeccompRule] {
+            try entries.map { entry in
+                do {
+                    return try SeccompProfileRules.parse(entry.value, deny: key == "seccomp.deny", reason: "\(key) (\(entry.origin))")
+                } catch let error as SeccompProfileRules.Invalid {
+                    throw ProfileError(entry.origin, keyPath: key, "'\(entry.value)': \(error.message)")
+                }
+            }
+        }
+        let action: SeccompAction?
+        switch policy.seccompAction?.value {
+        case "kill"?: action = .kill
+        case "log"?: action = .log
+        case "errno"?: action = .errno(38)  // ENOSYS: libc falls back from syscalls it does not find
+        default: action = nil
+        }
+        return SeccompPolicy.standard(nestedUserNamespaces: policy.nestedUserNamespaces?.value ?? false)
+            .applying(allow: try rules(policy.seccompAllow, key: "seccomp.allow"),
+                      deny: try rules(policy.seccompDeny, key: "seccomp.deny"), defaultAction: action)
     }
 
     /// The filesystem part, with paths resolved on the host: symlinks followed (the mount lands

@@ -35,7 +35,8 @@ struct RunCommand: ParsableCommand {
             passedFileDescriptors: passFD,
             filesystem: try PolicyEnforcement.filesystem(policy, home: home),
             hostname: policy.hostname.value,
-            newSession: !policy.tty.value)
+            newSession: !policy.tty.value,
+            seccomp: try PolicyEnforcement.seccomp(policy))
         throw ExitCode(try Supervisor.run(try request.resolve()))
     }
 }

@@ -18,7 +18,15 @@ final class PlanCodecTests: XCTestCase {
             .bind(source: "/home/u/pröject", target: "/home/u/pröject", writable: true),
         ],
         passedFileDescriptors: [3, 7],
-        newSession: true)
+        newSession: true,
+        // Every action and operator, and values that need all 64 bits.
+        seccomp: SeccompPolicy.standard().applying(
+            allow: [SeccompRule("mount", .allow, [SeccompCondition(argument: 5, .greaterOrEqual, 1 << 40)], reason: "r1")],
+            deny: [SeccompRule("read", .errno(13), [SeccompCondition(argument: 0, .notEqual, .max),
+                                                     SeccompCondition(argument: 1, .less, 2), SeccompCondition(argument: 2, .lessOrEqual, 3),
+                                                     SeccompCondition(argument: 3, .greater, 4)], reason: "r2"),
+                   SeccompRule("write", .kill, reason: "r3"), SeccompRule("getpid", .log, reason: "r4")],
+            defaultAction: .kill))
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)

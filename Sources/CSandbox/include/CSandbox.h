@@ -4,6 +4,6 @@
 #include "sbx_mount.h"
 #include "sbx_privileges.h"
 #include "sbx_signals.h"
-#include "sbx_terminal_filter.h"
+#include "sbx_seccomp.h"
 #include "sbx_network.h"
 #include "sbx_exec.h"

@@ -1,0 +1,31 @@
+#pragma once
+#include <stdint.h>
+
+// One seccomp filter, built with libseccomp from rules Swift describes (SeccompPolicy), in the
+// init before fork, and loaded by the command's process right before exec. A syscall from
+// another ABI of the machine (i386, x32 on x86_64) kills the process.
+typedef struct sbx_seccomp sbx_seccomp;
+
+enum sbx_seccomp_action { SBX_SECCOMP_ALLOW = 0, SBX_SECCOMP_ERRNO = 1, SBX_SECCOMP_KILL = 2, SBX_SECCOMP_LOG = 3 };
+enum sbx_seccomp_op {
+    SBX_SECCOMP_EQ = 0, SBX_SECCOMP_NE = 1, SBX_SECCOMP_LT = 2, SBX_SECCOMP_LE = 3,
+    SBX_SECCOMP_GT = 4, SBX_SECCOMP_GE = 5, SBX_SECCOMP_MASKED_EQ = 6,
+};
+
+typedef struct sbx_seccomp_condition {
+    unsigned int argument;  // 0-5
+    int op;                 // sbx_seccomp_op
+    uint64_t mask;          // SBX_SECCOMP_MASKED_EQ only
+    uint64_t value;
+} sbx_seccomp_condition;
+
+// The native number of a syscall name, or -1 when this architecture has no such syscall.
+int sbx_seccomp_resolve(const char *name);
+// A filter whose action for syscalls no rule names is `action` (with `errno_value` for ERRNO).
+// Returns NULL and sets *error (-errno) when libseccomp refuses.
+sbx_seccomp *sbx_seccomp_new(int action, int errno_value, int *error);
+// Adds one rule; the conditions are ANDed. Returns 0 or -errno.
+int sbx_seccomp_add(sbx_seccomp *filter, int syscall_number, int action, int errno_value,
+                    const sbx_seccomp_condition *conditions, unsigned int count);
+// Loads it into the calling thread; returns 0 or -errno.
+int sbx_seccomp_load(sbx_seccomp *filter);

@@ -1,0 +1,173 @@
+import CSandbox
+import XCTest
+
+/// The default seccomp policy in a real sandbox: each denied syscall is called with harmless
+/// arguments and must return the policy's errno, where the kernel alone would answer
+/// differently (EFAULT, EBADF, EINVAL, success); allowed ones must not be stopped; real
+/// programs keep working. Controls show each answer comes from the filter.
+final class SeccompTests: XCTestCase {
+    /// name, arguments, the errno the default policy gives (0: the call must not be denied).
+    static let matrix: [(String, [UInt64], Int32)] = [
+        ("io_uring_setup", [0, 0], EPERM),                    // kernel: EINVAL
+        ("keyctl", [9999, 0, 0, 0, 0], EPERM),                 // kernel: EOPNOTSUPP
+        ("add_key", [0, 0, 0, 0, 0], EPERM),                   // kernel: EFAULT
+        ("request_key", [0, 0, 0, 0], EPERM),                  // kernel: EFAULT
+        ("perf_event_open", [0, 0, 0, 0, 0], EPERM),           // kernel: EFAULT
+        ("process_vm_writev", [0, 0, 0, 0, 0, 0], EPERM),      // kernel: ESRCH
+        ("name_to_handle_at", [UInt64(bitPattern: -1), 0, 0, 0, 0], EPERM),  // kernel: EFAULT
+        ("setns", [UInt64(bitPattern: -1), 0], EPERM),         // kernel: EBADF
+        ("quotactl", [0, 0, 0, 0], EPERM),                     // kernel: EFAULT
+        ("userfaultfd", [UInt64(bitPattern: -1)], EPERM),      // kernel: EINVAL
+        ("bpf", [9999, 0, 0], EPERM),
+        ("mount", [0, 0, 0, 0, 0], EPERM),
+        ("umount2", [0, 0], EPERM),
+        ("pivot_root", [0, 0], EPERM),
+        ("open_tree", [UInt64(bitPattern: -1), 0, 0], EPERM),
+        ("fsopen", [0, 0], EPERM),
+        ("move_mount", [UInt64(bitPattern: -1), 0, UInt64(bitPattern: -1), 0, 0], EPERM),
+        ("kexec_load", [0, 0, 0, 0], EPERM),
+        ("init_module", [0, 0, 0], EPERM),
+        ("acct", [0], EPERM),
+        ("swapon", [0, 0], EPERM),
+        ("reboot", [0, 0, 0, 0], EPERM),
+        ("syslog", [10, 0, 0], EPERM),
+        ("open_by_handle_at", [UInt64(bitPattern: -1), 0, 0], EPERM),
+        ("vhangup", [], EPERM),
+        ("chroot", [0], EPERM),
+        ("unshare", [0x1000_0000], EPERM),                     // CLONE_NEWUSER; kernel: success
+        ("unshare", [0x20000], EPERM),                         // CLONE_NEWNS
+        ("unshare", [0x4000_0000], EPERM),                     // CLONE_NEWNET
+        ("unshare", [0x80], EPERM),                            // CLONE_NEWTIME
+        ("clone", [0x1000_0000 | 17, 0, 0, 0, 0], EPERM),      // CLONE_NEWUSER|SIGCHLD
+        ("clone3", [0, 0], ENOSYS),                            // kernel: EINVAL; glibc falls back to clone
+        ("socket", [17, 3, 0], EAFNOSUPPORT),                  // AF_PACKET
+        ("socket", [40, 1, 0], EAFNOSUPPORT),                  // AF_VSOCK
+        ("socket", [38, 5, 0], EAFNOSUPPORT),                  // AF_ALG
+        ("socket", [0x1_0000_0011, 3, 0], ENOSYS),             // AF_PACKET in the high bits' shadow
+        ("socket", [16, 3, 9], EPROTONOSUPPORT),               // netlink audit
+        ("personality", [0x40_0000], ENOSYS),                  // READ_IMPLIES_EXEC; kernel: success
+        ("cachestat", [UInt64(bitPattern: -1), 0, 0, 0], ENOSYS),  // newer than the policy; kernel: EBADF
+        // Allowed: the kernel answers.
+        ("unshare", [0x200], 0),                               // CLONE_FS
+        ("socket", [1, 1, 0], 0),
+        ("socket", [2, 1, 0], 0),
+        ("socket", [10, 2, 0], 0),
+        ("socket", [16, 3, 0], 0),                             // netlink route
+        ("personality", [0xffff_ffff], 0),
+        ("process_vm_readv", [0, 0, 0, 0, 0, 0], 0),
+        ("getpid", [], 0),
+        ("read", [UInt64(bitPattern: -1), 0, 0], 0),
+    ]
+
+    /// A Python program that makes each call and prints "name errno" (0 when it succeeded).
+    static func probe(_ calls: [(String, [UInt64], Int32)]) -> String {
+        var lines = [
+            "import ctypes, os",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "libc.syscall.restype = ctypes.c_long",
+            "def call(name, number, *args):",
+            "    ctypes.set_errno(0)",
+            "    r = libc.syscall(ctypes.c_long(number), *[ctypes.c_ulong(a) for a in args])",
+            "    if r == 0 and name in ('clone', 'unshare') and os.getpid() != pid: os._exit(0)",
+            "    print(name, ctypes.get_errno() if r == -1 else 0, flush=True)",
+            "pid = os.getpid()",
+        ]
+        for (name, arguments, _) in calls {
+            let number = sbx_seccomp_resolve(name)
+            precondition(number >= 0, "\(name) is not a syscall here")
+            lines.append("call('\(name)', \(number), \(arguments.map(String.init).joined(separator: ", ")))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func answers(_ result: RunResult) -> [Int32] {
+        result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int32($0) } }
+    }
+
+    func testDefaultPolicyDeniesEachDangerousSyscallAndAllowsTheRest() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let result = Harness.sbx(["run"] + python(Self.probe(Self.matrix)), as: caller, in: project)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            let got = answers(result)
+            XCTAssertEqual(got.count, Self.matrix.count, result.stdout + result.stderr)
+            for (index, (name, arguments, expected)) in Self.matrix.enumerated() where index < got.count {
+                if expected == 0 {
+                    XCTAssertFalse([EPERM, ENOSYS, EAFNOSUPPORT, EPROTONOSUPPORT].contains(got[index]) && name != "read",
+                                   "\(caller): \(name)\(arguments) was stopped: errno \(got[index])")
+                } else {
+                    XCTAssertEqual(got[index], expected, "\(caller): \(name)\(arguments)")
+                }
+            }
+        }
+    }
+
+    /// Controls: outside any sandbox the kernel gives other answers to the calls the filter
+    /// must answer, so the matrix above cannot pass without the filter.
+    func testTheKernelAloneAnswersDifferently() throws {
+        let distinct: Set = ["io_uring_setup", "keyctl", "add_key", "perf_event_open", "process_vm_writev", "setns",
+                             "clone3", "personality", "cachestat"]
+        let calls = Self.matrix.filter { distinct.contains($0.0) && $0.2 != 0 }
+        let result = Harness.launch(Array(python(Self.probe(calls)).drop { $0 == "--" }), as: Harness.callers.last!, in: "/tmp").finish()
+        XCTAssertEqual(answers(result).count, calls.count, result.stdout + result.stderr)
+        for (index, (name, _, expected)) in calls.enumerated() where index < answers(result).count {
+            XCTAssertNotEqual(answers(result)[index], expected, "\(name): the kernel alone gives the policy's answer")
+        }
+    }
+
+    func testProfileRulesAllowDenyConditionsAndAction() {
+        let project = Harness.makeProject(for: .current)
+        FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("""
+            [seccomp]
+            nested_userns = true
+            allow = ["io_uring_setup"]
+            deny = ["getppid:EACCES", "socket(a0 == 2):ENETUNREACH", "personality(a0 == 0xffffffff)"]
+            """.utf8))
+        let calls: [(String, [UInt64], Int32)] = [
+            ("io_uring_setup", [0, 0], 0), ("getppid", [], 0), ("socket", [2, 1, 0], 0), ("socket", [10, 1, 0], 0),
+            ("personality", [0xffff_ffff], 0), ("unshare", [0x1000_0000], 0), ("clone3", [0, 0], 0), ("mount", [0, 0, 0, 0, 0], 0),
+        ]
+        let result = Harness.sbx(["run", "--profile", "./p.toml"] + python(Self.probe(calls)), as: .current, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(answers(result), [EFAULT, EACCES, ENETUNREACH, 0, EPERM, 0, EINVAL, EFAULT], result.stdout)
+
+        // action = kill: a syscall the policy does not know kills the process (SIGSYS).
+        FileManager.default.createFile(atPath: project + "/k.toml", contents: Data("[seccomp]\naction = \"kill\"\n".utf8))
+        let killed = Harness.sbx(["run", "--profile", "./k.toml"] + python(Self.probe([("cachestat", [UInt64(bitPattern: -1), 0, 0, 0], 0)])),
+                                 as: .current, in: project)
+        XCTAssertEqual(killed.status, 128 + SIGSYS, killed.stdout + killed.stderr)
+    }
+
+    func testBadRuleNamesTheFileLineAndKey() {
+        let project = Harness.makeProject(for: .current)
+        for (entry, message) in [("opne", "unknown syscall 'opne'"), ("mkdir:EWHAT", "unknown errno 'EWHAT'"),
+                                 ("socket(b0 == 1)", "the argument is a0 to a5")] {
+            FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[seccomp]\n\ndeny = [\"\(entry)\"]\n".utf8))
+            let result = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/touch", "ran"], as: .current, in: project)
+            XCTAssertEqual(result.status, 125)
+            XCTAssertTrue(result.stderr.contains("p.toml:3:") && result.stderr.contains("seccomp.deny") && result.stderr.contains(message),
+                          result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+        }
+    }
+
+    /// Threads (glibc's clone3 falls back to clone), fork, exec, Python, Node, git, gcc and make.
+    func testRealProgramsWorkUnderTheDefaultPolicy() throws {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let script = """
+                set -e
+                python3 -c 'import threading, subprocess; t = threading.Thread(target=lambda: None); t.start(); t.join(); subprocess.run(["true"], check=True)'
+                if command -v node >/dev/null; then node -e 'require("fs").writeFileSync("node.txt", String(1 + 1))'; else echo 2 > node.txt; fi
+                printf 'int main(void){return 0;}\\n' > hello.c
+                printf 'hello: hello.c\\n\\tgcc -pthread -o hello hello.c\\n' > Makefile
+                make -s
+                ./hello
+                git init -q repo && cd repo && git -c user.email=a@b -c user.name=t commit -q --allow-empty -m one && git log --oneline | wc -l
+                """
+            let result = Harness.sbx(["run", "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--", "/bin/sh", "-c", script], as: caller, in: project)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stdout) \(result.stderr)")
+            XCTAssertEqual(result.stdout, "1\n", "\(caller): \(result.stderr)")
+        }
+    }
+}
