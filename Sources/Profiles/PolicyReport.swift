@@ -9,10 +9,14 @@ public struct PolicyReport {
 
     public let policy: EffectivePolicy
     public let enforcement: [(layer: String, state: String)]
+    /// Sections computed outside this module (the seccomp rules), printed after the layers.
+    public let details: [(title: String, lines: [String])]
 
-    public init(policy: EffectivePolicy, enforcement: [(layer: String, state: String)]) {
+    public init(policy: EffectivePolicy, enforcement: [(layer: String, state: String)],
+                details: [(title: String, lines: [String])] = []) {
         self.policy = policy
         self.enforcement = enforcement
+        self.details = details
     }
 
     public var rows: [Row] {
@@ -56,6 +60,9 @@ public struct PolicyReport {
         let layerWidth = enforcement.map(\.layer.count).max() ?? 0
         for (layer, state) in enforcement { out += "  " + pad(layer, layerWidth) + "  " + state + "\n" }
         for note in policy.notes { out += "note: \(note)\n" }
+        for (title, lines) in details {
+            out += "\n\(title)\n" + lines.map { "  " + $0 + "\n" }.joined()
+        }
         return out
     }
 
@@ -64,7 +71,8 @@ public struct PolicyReport {
         let layers = enforcement.map { "{\"layer\":\(quote($0.layer)),\"state\":\(quote($0.state))}" }
         return "{\"profile\":\(quote(policy.profile)),\"chain\":[\(policy.chain.map(quote).joined(separator: ","))]," +
             "\"settings\":[\(settings.joined(separator: ","))],\"enforcement\":[\(layers.joined(separator: ","))]," +
-            "\"notes\":[\(policy.notes.map(quote).joined(separator: ","))]}\n"
+            "\"notes\":[\(policy.notes.map(quote).joined(separator: ","))]," +
+            "\"details\":{\(details.map { quote($0.title) + ":[" + $0.lines.map(quote).joined(separator: ",") + "]" }.joined(separator: ","))}}\n"
     }
 
     private func pad(_ text: String, _ width: Int) -> String {

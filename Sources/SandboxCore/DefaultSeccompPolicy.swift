@@ -34,9 +34,9 @@ extension SeccompPolicy {
             SeccompRule("ioctl", .errno(EPERM_), [SeccompCondition(argument: 1, .maskedEqual(mask: 0xffff_ffff), UInt64($0))], reason: terminal)
         }
         if !nestedUserNamespaces {
-            for flag in namespaceFlags {
+            for syscall in ["clone", "unshare"] {
                 // unshare also takes CLONE_NEWTIME; for clone that bit is part of the exit signal.
-                for syscall in flag == 0x80 ? ["unshare"] : ["clone", "unshare"] {
+                for flag in namespaceFlags where syscall == "unshare" || flag != 0x80 {
                     arguments.append(SeccompRule(syscall, .errno(EPERM_), [SeccompCondition(argument: 0, .maskedEqual(mask: flag), flag)],
                                                  reason: policy + " (new namespaces; seccomp.nested_userns allows them)"))
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Profiles
+import SandboxCore
 
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,9 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let (policy, _, _, _) = try policyOptions.resolve()
-        let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy))
+        let seccomp = try PolicyEnforcement.seccomp(policy)
+        let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy),
+                                  details: [("seccomp rules", seccomp.explanation())])
         print(json ? report.json() : report.text(), terminator: "")
     }
 }

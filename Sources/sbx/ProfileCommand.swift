@@ -18,7 +18,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Built-in, system and user profiles, one line each.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Built-in, system and user profiles, one line each.")
 
         func run() throws {
             let store = ProfileCommand.store()
@@ -33,7 +33,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A profile as written, with where it came from.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A profile as written, with where it came from.")
 
         @Argument(help: "A profile name or path.") var profile: String
 
@@ -45,7 +45,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a profile and what it extends; exit 0 or print the first error.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a profile and what it extends; exit 0 or print the first error.")
 
         @Argument(help: "A profile name or path.") var profile: String
 
@@ -53,12 +53,29 @@ struct ProfileCommand: ParsableCommand {
             let store = ProfileCommand.store()
             let (document, layer) = try store.load(profile)
             let merged = try ProfileMerger.merge(document, layer: layer, store: store)
+            try ProfileCommand.checkSeccompEntries(merged)
             print("\(document.source): ok (\(merged.chain.joined(separator: " -> ")))")
         }
     }
 
+    /// Syscall names and conditions are checked here too (they need libseccomp, which the
+    /// Profiles module does not link), so that check finds what run would refuse.
+    static func checkSeccompEntries(_ merged: MergedProfile) throws {
+        for key in ["seccomp.allow", "seccomp.deny"] {
+            guard case let .list(items)? = merged.settings[key] else { continue }
+            for item in items {
+                guard case let .string(text) = item.value, !text.hasPrefix("!") else { continue }
+                do {
+                    _ = try SeccompProfileRules.parse(text, deny: key == "seccomp.deny", reason: key)
+                } catch {
+                    throw ProfileError(item.origin, keyPath: key, "'\(text)': \(error.message)")
+                }
+            }
+        }
+    }
+
     struct Keys: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every key a profile may contain.")
+        static let configuration = CommandConfiguration(commandName: "keys", abstract: "Every key a profile may contain.")
 
         func run() throws {
             let width = ProfileSchema.keys.map(\.path.count).max() ?? 0

@@ -148,7 +148,87 @@ final class SeccompTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("p.toml:3:") && result.stderr.contains("seccomp.deny") && result.stderr.contains(message),
                           result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+            let check = Harness.sbx(["profile", "check", "./p.toml"], as: .current, in: project)
+            XCTAssertEqual(check.status, 125)
+            XCTAssertTrue(check.stderr.contains("p.toml:3:") && check.stderr.contains(message), check.stderr)
         }
+    }
+
+    /// `sbx export seccomp` is valid OCI runtime-spec seccomp JSON (the checks follow the
+    /// spec's schema: config-linux.md and schema/defs-linux.json), and read back it says what
+    /// the policy says.
+    func testExportIsValidOCISeccompAndMatchesThePolicy() throws {
+        let project = Harness.makeProject(for: .current)
+        let result = Harness.sbx(["export", "seccomp"], as: .current, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("left out") && result.stderr.contains("ioctl(a1 & 0xffffffff == 0x5412 | 0x541c)"), result.stderr)
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+
+        let actions: Set = ["SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO",
+                            "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"]
+        let operators: Set = ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"]
+        let architectures: Set = ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64",
+                                  "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
+                                  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",
+                                  "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64"]
+        func isUInt(_ value: Any?, max: UInt64 = .max) -> Bool {
+            if let number = value as? Int { return number >= 0 && UInt64(number) <= max }
+            if let number = value as? UInt64 { return number <= max }
+            return false  // a fraction, a negative number, a string
+        }
+        XCTAssertTrue(Set(root.keys).isSubset(of: ["defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata", "syscalls"]), "\(root.keys)")
+        let defaultAction = try XCTUnwrap(root["defaultAction"] as? String)
+        XCTAssertTrue(actions.contains(defaultAction))
+        if root["defaultErrnoRet"] != nil {
+            XCTAssertTrue(["SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"].contains(defaultAction) && isUInt(root["defaultErrnoRet"], max: UInt64(UInt32.max)))
+        }
+        let arches = try XCTUnwrap(root["architectures"] as? [String])
+        XCTAssertTrue(!arches.isEmpty && Set(arches).isSubset(of: architectures), "\(arches)")
+
+        // Read back: name -> unconditional action, and name -> conditional (action, args) entries.
+        var unconditional: [String: String] = [:]
+        var conditional: [String: [(String, [[String: Any]])]] = [:]
+        for entry in try XCTUnwrap(root["syscalls"] as? [[String: Any]]) {
+            XCTAssertTrue(Set(entry.keys).isSubset(of: ["names", "action", "errnoRet", "args"]), "\(entry.keys)")
+            let names = try XCTUnwrap(entry["names"] as? [String])
+            XCTAssertFalse(names.isEmpty || names.contains(""))
+            let action = try XCTUnwrap(entry["action"] as? String)
+            XCTAssertTrue(actions.contains(action))
+            if entry["errnoRet"] != nil { XCTAssertTrue(["SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"].contains(action) && isUInt(entry["errnoRet"], max: UInt64(UInt32.max))) }
+            let label = action + (entry["errnoRet"].map { " \($0)" } ?? "")
+            let args = entry["args"] as? [[String: Any]] ?? []
+            for arg in args {
+                XCTAssertTrue(Set(arg.keys).isSubset(of: ["index", "value", "valueTwo", "op"]) && isUInt(arg["index"], max: 5)
+                              && isUInt(arg["value"]) && (arg["valueTwo"] == nil || isUInt(arg["valueTwo"]))
+                              && operators.contains(arg["op"] as? String ?? ""), "\(arg)")
+            }
+            for name in names {
+                if args.isEmpty {
+                    // One unconditional action per name, and none next to conditional rules:
+                    // libseccomp would let it swallow them.
+                    XCTAssertNil(unconditional[name], "\(name) twice"); XCTAssertNil(conditional[name], name)
+                    unconditional[name] = label
+                } else {
+                    XCTAssertNil(unconditional[name], name)
+                    conditional[name, default: []].append((label, args))
+                }
+            }
+        }
+        XCTAssertEqual(defaultAction + " \(root["defaultErrnoRet"] ?? "")", "SCMP_ACT_ERRNO 38")
+        for name in ["read", "execve", "ptrace", "ioctl"] { XCTAssertEqual(unconditional[name], "SCMP_ACT_ALLOW", name) }
+        for name in ["mount", "bpf", "io_uring_setup", "keyctl", "setns"] { XCTAssertEqual(unconditional[name], "SCMP_ACT_ERRNO 1", name) }
+        XCTAssertNil(unconditional["clone3"])  // ENOSYS: the default
+        // clone: allowed only without namespace flags, EPERM with each.
+        let clone = try XCTUnwrap(conditional["clone"])
+        XCTAssertTrue(clone.contains { $0.0 == "SCMP_ACT_ALLOW" && ($0.1.first?["value"] as? NSNumber)?.uint64Value == 0x7E02_0000
+                                       && ($0.1.first?["valueTwo"] as? NSNumber)?.uint64Value == 0 }, "\(clone)")
+        XCTAssertEqual(clone.filter { $0.0 == "SCMP_ACT_ERRNO 1" }.count, 7)
+        XCTAssertEqual(conditional["socket"]?.filter { $0.0 == "SCMP_ACT_ALLOW" }.count, 4)
+
+        // With nested user namespaces, clone is allowed outright.
+        let nested = Harness.sbx(["export", "seccomp", "--profile", "codex"], as: .current, in: project)
+        XCTAssertTrue(nested.stdout.contains("\"clone\""), nested.stderr)
+        XCTAssertFalse(nested.stdout.contains("{\"names\":[\"clone\"]"), "clone still conditional with nested_userns")
     }
 
     /// Threads (glibc's clone3 falls back to clone), fork, exec, Python, Node, git, gcc and make.

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Profiles
+import SandboxCore
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print part of the effective policy in another tool's format.",
+        subcommands: [Seccomp.self]
+    )
+
+    struct Seccomp: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "seccomp",
+            abstract: "The seccomp policy as OCI runtime-spec JSON (Docker, containerd, CRI-O, Kubernetes Localhost profiles).",
+            discussion: """
+                sbx loads two filters; the OCI format holds one. Rules that one filter cannot \
+                express (ioctl TIOCSTI/TIOCLINUX) are left out, and each is named on stderr.
+                """
+        )
+
+        @OptionGroup var policyOptions: PolicyOptions
+
+        func run() throws {
+            let (policy, _, _, _) = try policyOptions.resolve()
+            let (json, leftOut) = try PolicyEnforcement.seccomp(policy).ociJSON()
+            for line in SeccompPolicy.lines(leftOut) {
+                SbxCommand.printError("note: not expressible in one OCI filter, left out:" + line)
+            }
+            print(json, terminator: "")
+        }
+    }
+}
