@@ -45,7 +45,8 @@ public struct FilesystemPolicy: Equatable, Sendable {
 /// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
 /// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
 /// does not stop connect() on a unix socket, only absence does). Then the policy: the project
-/// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered.
+/// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered,
+/// `protect` paths inside the writable ones read-only (and their parents pinned as mount points).
 /// Among those, the most specific path wins: they are applied shallowest first, a cover after
 /// a bind of the same path.
 public enum FilesystemView {
@@ -106,9 +107,25 @@ public enum FilesystemView {
         bind(project, writable: true)
         // Only inside writable roots: elsewhere a protected path is read-only already, and a
         // bind there could re-expose something hidden (a project symlink into ~/.aws).
+        // Not inside a hidden path either: the bind would show what the cover hides.
         let writableRoots = [project] + policy.write
-        for path in policy.protect where writableRoots.contains(where: { isInside(path, $0) }) && !policy.hide.contains(path) {
+        let protected = policy.protect.filter { path in
+            writableRoots.contains { isInside(path, $0) } && !policy.hide.contains { isInside(path, $0) }
+        }
+        var anchored: Set<String> = []
+        for path in protected {
             bind(path, writable: false)
+            // Each directory between the writable root and the protected path is bound onto
+            // itself, still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
+            // followed by a new .git/hooks cannot get around the protection.
+            let root = writableRoots.filter { isInside(path, $0) }.max { $0.count < $1.count }!
+            var ancestor = parent(of: path)
+            while ancestor.count > root.count, isInside(ancestor, root) {
+                if !protected.contains(ancestor) && !policy.write.contains(ancestor) && anchored.insert(ancestor).inserted {
+                    bind(ancestor, writable: true)
+                }
+                ancestor = parent(of: ancestor)
+            }
         }
         policy.hide.forEach { cover($0) }
         return layered.enumerated().sorted { a, b in
@@ -121,6 +138,11 @@ public enum FilesystemView {
     }
 
     private static func depth(_ path: String) -> Int { path.split(separator: "/").count }
+
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
 
     /// Lists the host's root directory.
     public static func readHostRoot() throws -> [HostRootEntry] {

@@ -106,6 +106,13 @@ final class ProfileRunTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("Read-only file system"), "\(caller): \(result.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/hooks/pre-commit"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.git/ok"))
+            // Around it: rename the parent away and build a new one, or remove the parent.
+            let around = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c",
+                                      "mv .git .gitx; mv .git/hooks .git/h; rm -rf .git; mkdir -p .git/hooks; echo evil > .git/hooks/pre-commit"],
+                                     as: caller, in: project)
+            XCTAssertTrue(around.stderr.contains("busy"), "\(caller): \(around.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/hooks/pre-commit"), "\(caller) got around the protection")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.gitx"))
         }
     }
 

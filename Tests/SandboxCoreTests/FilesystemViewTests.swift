@@ -73,8 +73,27 @@ final class FilesystemViewTests: XCTestCase {
             .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
             .cover(target: "/home/u/.cache"),
             .bind(source: "/home/u/.cache/pip", target: "/home/u/.cache/pip", writable: true),
+            .bind(source: "/home/u/app/.git", target: "/home/u/app/.git", writable: true),
             .cover(target: "/home/u/app/.env"),
             .bind(source: "/home/u/app/.git/hooks", target: "/home/u/app/.git/hooks", writable: false),
+        ])
+    }
+
+    /// Every directory between the writable root and a protected path becomes a mount point
+    /// (so it cannot be renamed away), except those bound anyway; nothing under a hidden path.
+    func testProtectedPathsPinTheirParentsAndStayOutOfHiddenOnes() {
+        let policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/app/sub"], hide: ["/home/u/app/secret"],
+                                      protect: ["/home/u/app/a/b/c", "/home/u/app/a/b", "/home/u/app/sub/x/y", "/home/u/app/secret/.envrc"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/sub", target: "/home/u/app/sub", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .cover(target: "/home/u/app/secret"),
+            .bind(source: "/home/u/app/a/b", target: "/home/u/app/a/b", writable: false),
+            .bind(source: "/home/u/app/sub/x", target: "/home/u/app/sub/x", writable: true),
+            .bind(source: "/home/u/app/a/b/c", target: "/home/u/app/a/b/c", writable: false),
+            .bind(source: "/home/u/app/sub/x/y", target: "/home/u/app/sub/x/y", writable: false),
         ])
     }
 
