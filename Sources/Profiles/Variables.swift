@@ -78,8 +78,16 @@ public struct Variables: Sendable {
     }
 
     /// Expands a path; a relative one is relative to the project. Normalised lexically.
+    /// An entry naming an unset or empty `${env:NAME}` is dropped: the path would otherwise
+    /// collapse to its parent, or to the project itself for "${env:NAME}" alone (hiding or
+    /// protecting the whole project).
     public func expandPath(_ text: String, origin: Origin, keyPath: String) throws -> [String] {
-        try expand(text, origin: origin, keyPath: keyPath).map { path in
+        var rest = Substring(text)
+        while let start = rest.firstRange(of: "${env:"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            if (environment[String(rest[start.upperBound..<end])] ?? "").isEmpty { return [] }
+            rest = rest[rest.index(after: end)...]
+        }
+        return try expand(text, origin: origin, keyPath: keyPath).map { path in
             normalize(path.hasPrefix("/") ? path : project + "/" + path)
         }
     }

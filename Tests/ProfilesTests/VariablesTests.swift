@@ -43,4 +43,12 @@ final class VariablesTests: XCTestCase {
         XCTAssertEqual(try vars.expandPath("~/a/../b/./c/", origin: origin, keyPath: "k"), ["/home/u/b/c"])
         XCTAssertEqual(try vars.expandPath("../../../../etc", origin: origin, keyPath: "k"), ["/etc"])
     }
+
+    /// "${env:CLAUDE_CONFIG_DIR}" with the variable unset must not mean the project itself.
+    func testPathWithAnUnsetEnvVariableIsDropped() throws {
+        let vars = variables(environment: ["SET": "/s", "EMPTY": ""])
+        XCTAssertEqual(try vars.expandPath("${env:UNSET}", origin: origin, keyPath: "k"), [])
+        XCTAssertEqual(try vars.expandPath("${env:EMPTY}/x", origin: origin, keyPath: "k"), [])
+        XCTAssertEqual(try vars.expandPath("${env:SET}/x", origin: origin, keyPath: "k"), ["/s/x"])
+    }
 }
