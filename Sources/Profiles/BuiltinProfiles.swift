@@ -116,7 +116,7 @@ extends = ["default", "node"]
 
 [filesystem]
 write = [
-    "~/.claude/",                           # settings, sessions, todos, OAuth tokens
+    "~/.claude/",                          # settings, sessions, todos, OAuth tokens
     "~/.claude.json",                       # state: onboarding, projects, MCP servers
     "${env:CLAUDE_CONFIG_DIR}",             # replaces both when set (unset: the project)
     "${XDG_CACHE_HOME}/claude-cli-nodejs/", # MCP server logs
@@ -130,10 +130,10 @@ hide = [
 # next time Claude Code starts, inside the sandbox or not.
 protect = [
     "~/.claude/settings.json",
-    "~/.claude/commands",
-    "~/.claude/agents",
-    "~/.claude/skills",
-    "~/.claude/plugins",
+    "~/.claude/commands/",
+    "~/.claude/agents/",
+    "~/.claude/skills/",
+    "~/.claude/plugins/",
 ]
 
 [env]
@@ -246,13 +246,16 @@ nested_userns = true
 #
 # The hide list follows what infostealers and supply-chain malware (the Nx "s1ngularity" and
 # "Shai-Hulud" npm worms, Python and npm credential stealers) read from developer machines.
-# Limits: a hidden or protected path that does not exist when the sandbox starts is not
-# covered (something inside may create it); a secret kept somewhere else is not hidden: add
-# it to filesystem.hide in your own profile, which can extend this one:
+# A protected path that does not exist yet is held by an empty placeholder (a directory for
+# entries ending in "/") for the run when its parent directory exists, and removed afterwards;
+# under a missing parent (no .git yet) it is not protected. Limits: a hidden path that does
+# not exist when the sandbox starts is not covered (something inside may create it); a secret
+# kept somewhere else is not hidden: add it to filesystem.hide in your own profile, which can
+# extend this one:
 #   extends = ["default"]
 #   [filesystem]
 #   hide = ["~/work/.secrets"]   # more to hide
-#   protect = ["!.vscode"]       # "!" removes an inherited entry
+#   protect = ["!.vscode/"]      # "!" removes an inherited entry, written exactly as there
 # Profiles that extend this one remove an entry they need with "!" (an agent its own login).
 
 description = "No network, home read-only, secrets hidden, project writable (the default)"
@@ -366,22 +369,22 @@ hide = [
 # In the project, relative to it. Anthropic's sandbox-runtime keeps the same kind of list
 # ("mandatory deny paths").
 protect = [
-    ".git/hooks",                           # run by git on the next commit, checkout, push
+    ".git/hooks/",                          # run by git on the next commit, checkout, push
     ".git/config",                          # core.hooksPath, core.fsmonitor, aliases, filters
     ".gitmodules",
     ".gitconfig",
     ".envrc",                               # direnv runs it on cd
-    ".vscode",                              # tasks and settings that run commands
-    ".idea",
-    ".devcontainer",                        # initializeCommand runs on the host
+    ".vscode/",                             # tasks and settings that run commands
+    ".idea/",
+    ".devcontainer/",                       # initializeCommand runs on the host
     ".mcp.json",                            # MCP servers an agent starts
     ".claude/settings.json",                # Claude Code hooks and permissions
     ".claude/settings.local.json",
-    ".claude/commands",
-    ".claude/agents",
-    ".codex",                               # Codex project config: MCP servers, sandbox mode
+    ".claude/commands/",
+    ".claude/agents/",
+    ".codex/",                              # Codex project config: MCP servers, sandbox mode
     ".gemini/settings.json",                # Gemini CLI hooks and MCP servers
-    ".opencode",                            # opencode plugins, tools, agents, commands
+    ".opencode/",                           # opencode plugins, tools, agents, commands
     "opencode.json",
     "opencode.jsonc",
     ".bashrc",                              # shell rc files (a dotfiles or home project)

@@ -35,7 +35,7 @@ enum PolicyEnforcement {
             ("namespaces", "user, mount, pid, net, ipc, uts, cgroup: active"),
             ("capabilities", "all dropped, no_new_privs, securebits locked: active"),
             ("filesystem", "bind mounts and covers (home \(policy.homeHidden.value ? "hidden" : "read-only")): active; " +
-                "protect: existing paths read-only, paths created later not yet"),
+                "protect: read-only, a missing path held by a placeholder for the run when its parent exists"),
             ("seccomp", "default policy\(policy.seccompAllow.isEmpty && policy.seccompDeny.isEmpty ? "" : " with the profile's rules")" +
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
@@ -43,6 +43,13 @@ enum PolicyEnforcement {
             ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
             ("cgroups", "not yet"),
         ]
+    }
+
+    /// Protected paths that do not exist (yet): candidates for a placeholder. A trailing '/'
+    /// in the profile makes the placeholder a directory.
+    static func missingProtectedPaths(_ policy: EffectivePolicy) -> [ProtectionStubs.Missing] {
+        policy.protect.filter { RunRequest.canonicalPath($0.path) == nil }
+            .map { ProtectionStubs.Missing(path: $0.path, isDirectory: $0.createIfMissing) }
     }
 
     /// The seccomp part: the default policy, nested user namespaces if asked, then the
@@ -71,8 +78,8 @@ enum PolicyEnforcement {
 
     /// The filesystem part, with paths resolved on the host: symlinks followed (the mount lands
     /// on the real file), missing `write` directories written with a trailing '/' created,
-    /// other missing paths skipped: a hidden path that does not exist has nothing to leak
-    /// (keeping a protected path from being created is not done yet; `sbx explain` says so).
+    /// other missing paths skipped: a hidden path that does not exist has nothing to leak (a
+    /// missing protected path gets a placeholder, see `missingProtectedPaths`).
     static func filesystem(_ policy: EffectivePolicy, home: String) throws -> FilesystemPolicy {
         func existing(_ entries: [EffectivePolicy.PathEntry], create: Bool) throws -> [String] {
             try entries.compactMap { entry in

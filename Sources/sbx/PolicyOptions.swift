@@ -93,6 +93,11 @@ enum HostUser {
         return "/"
     }
 
+    /// Where sbx keeps the journals of protected-path placeholders ($XDG_STATE_HOME/sbx).
+    static func placeholderDirectory(environment: [String: String], home: String) -> String {
+        (environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state") + "/sbx/placeholders"
+    }
+
     static func profileStore(environment: [String: String], home: String) -> ProfileStore {
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
         return ProfileStore(userDirectory: config + "/sbx/profiles")

@@ -29,11 +29,18 @@ struct RunCommand: ParsableCommand {
         for warning in try PolicyEnforcement.check(policy) {
             SbxCommand.printError("warning: " + warning)
         }
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
+        // Placeholders live until the sandbox is gone (this function returns or throws).
+        let placeholders = try ProtectionStubs(directory: HostUser.placeholderDirectory(environment: HostUser.environment(), home: home))
+        defer { placeholders.release() }
+        filesystem.protect += try placeholders.hold(
+            missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
+            existing: filesystem.protect)
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
             environmentRequests: policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" },
             passedFileDescriptors: passFD,
-            filesystem: try PolicyEnforcement.filesystem(policy, home: home),
+            filesystem: filesystem,
             hostname: policy.hostname.value,
             newSession: !policy.tty.value,
             seccomp: try PolicyEnforcement.seccomp(policy))

@@ -207,7 +207,7 @@ final class ProfileRunTests: XCTestCase {
                 unlink(project + "/ok")
             }
             // Control: with the key's directory not hidden, the same probe reads it.
-            write("extends = [\"default\"]\n[filesystem]\nhide = [\"!~/.ssh\"]\nprotect = [\"!.git/hooks\"]\n",
+            write("extends = [\"default\"]\n[filesystem]\nhide = [\"!~/.ssh\"]\nprotect = [\"!.git/hooks/\"]\n",
                   to: project + "/p.toml", owner: caller)
             let control = Harness.sbx(["run", "--profile", "./p.toml"] + python(probe), as: caller, in: project)
             XCTAssertTrue(control.stdout.contains("TOPSECRET") && control.stdout.contains("hook written"),

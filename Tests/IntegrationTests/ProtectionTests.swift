@@ -1,0 +1,74 @@
+import XCTest
+
+/// Protected paths that do not exist yet cannot be created from inside, and the placeholders
+/// that make this possible never stay on the host: not after a run, not after sbx is killed,
+/// not while another run in the same project still needs them.
+final class ProtectionTests: XCTestCase {
+    static let attempt = """
+        echo x > .envrc; mkdir -p .git/hooks; echo x > .git/hooks/pre-commit; mkdir -p .vscode
+        echo x > .vscode/tasks.json; echo '{"mcpServers":{"x":{"command":"evil"}}}' > .mcp.json; echo ok > done
+        """
+
+    func entries(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    func makeRepository(for caller: Caller) -> String {
+        let project = Harness.makeProject(for: caller)
+        mkdir(project + "/.git", 0o755)
+        if caller == .unprivileged { chown(project + "/.git", Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+        return project
+    }
+
+    func testMissingProtectedPathsCannotBeCreatedAndNothingIsLeftBehind() {
+        for caller in Harness.callers {
+            let project = makeRepository(for: caller)
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", Self.attempt + "; cat .mcp.json"], as: caller, in: project)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "{}\n", "\(caller): the placeholder of a JSON file reads as empty JSON")
+            XCTAssertEqual(result.stderr.components(separatedBy: "Read-only file system").count - 1, 4, "\(caller): \(result.stderr)")
+            XCTAssertEqual(entries(project), [".git", "done"], "\(caller): left behind or created")
+            XCTAssertEqual(entries(project + "/.git"), [], "\(caller)")
+            // Control: with the protections removed the same script creates them all.
+            let unprotected = Harness.makeProject(for: caller)
+            FileManager.default.createFile(atPath: unprotected + "/p.toml", contents: Data(
+                "extends = [\"default\"]\n[filesystem]\nprotect = [\"!.envrc\", \"!.git/hooks/\", \"!.vscode/\", \"!.mcp.json\"]\n".utf8))
+            mkdir(unprotected + "/.git", 0o755)
+            if caller == .unprivileged { _ = Harness.shell(["chown", "-R", "sbxtest:sbxtest", unprotected]) }
+            _ = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", Self.attempt], as: caller, in: unprotected)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.git/hooks/pre-commit"), "control \(caller)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.envrc"), "control \(caller)")
+        }
+    }
+
+    func testPlaceholdersLeftByAKilledSbxAreSweptByTheNextRun() {
+        for caller in Harness.callers {
+            let project = makeRepository(for: caller)
+            let run = Harness.launch([Harness.binary, "run", "--", "/bin/sleep", "60"], as: caller, in: project)
+            XCTAssertTrue(run.wait(until: { FileManager.default.fileExists(atPath: project + "/.envrc") }), "\(caller): \(run.stderr)")
+            kill(run.pid, SIGKILL)
+            _ = run.finish()
+            XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.envrc"), "\(caller): stale placeholder expected")
+            let elsewhere = Harness.makeProject(for: caller)
+            XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: elsewhere).status, 0)
+            XCTAssertEqual(entries(project), [".git"], "\(caller): not swept")
+            XCTAssertEqual(entries(project + "/.git"), [], "\(caller): not swept")
+        }
+    }
+
+    /// Two runs in one project: the one that ends first leaves the other's protection in place.
+    func testConcurrentRunsShareThePlaceholders() {
+        let caller = Harness.callers.last!
+        let project = makeRepository(for: caller)
+        let long = Harness.launch([Harness.binary, "run", "--", "/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; " + Self.attempt],
+                                  as: caller, in: project)
+        XCTAssertTrue(long.wait(until: { FileManager.default.fileExists(atPath: project + "/.envrc") }), long.stderr)
+        XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: project).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.envrc"), "the short run removed the long run's placeholder")
+        FileManager.default.createFile(atPath: project + "/go", contents: nil)
+        let result = long.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr.components(separatedBy: "Read-only file system").count - 1, 4, result.stderr)
+        XCTAssertEqual(entries(project), [".git", "done", "go"])
+    }
+}
