@@ -12,8 +12,8 @@ struct KeyLocator {
     /// key itself cannot be found, else the first line.
     func locate(_ path: String) -> (line: Int, column: Int) {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let key = parts.last else { return (1, 1) }  // an empty key: [""] (found by fuzz/)
         let section = parts.count == 2 ? parts[0] : nil
-        let key = parts.last!
         var current: String? = nil
         var headerLine: (Int, Int)? = nil
         for (index, raw) in lines.enumerated() {

@@ -64,6 +64,6 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(origin): " + (keyPath.map { "\($0): " } ?? "") + message
+        "\(origin): " + (keyPath.map { $0.isEmpty ? "\"\": " : "\($0): " } ?? "") + message
     }
 }

@@ -62,6 +62,7 @@ final class ProfileParserTests: XCTestCase {
         assertError("[\nnetwork]\n", line: 1, column: 2, keyPath: nil, contains: "table header")
         assertError("[[ \r\n", line: 1, column: 4, keyPath: nil, contains: "table header")
         assertError("[env]\npass = [\n  \"A\",\n  }\"]\n", line: 4, column: 3, keyPath: nil, contains: "'}' where a value was expected")
+        assertError(" [\"\"]#", line: 1, keyPath: "", contains: "unknown key")
         assertError("[env]\npass = [ # c\n }\n", line: 3, column: 2, keyPath: nil, contains: "'}' where a value was expected")
         assertError("[env]\npass = [\"a\\\"\0\"]\n", line: 2, column: 13, keyPath: nil, contains: "NUL byte")
         XCTAssertNoThrow(try parse("[ network ]\nmode = \"none\"\n[ \"env\" ]\npass = []\n"))
