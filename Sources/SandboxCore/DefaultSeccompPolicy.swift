@@ -8,7 +8,10 @@
 ///   process_vm_writev are denied; ptrace, process_vm_readv, kcmp and pidfd_getfd are allowed:
 ///   the sandbox's pid namespace leaves nothing outside it to debug or read;
 /// - socket families are limited to unix, IPv4, IPv6 and netlink's routing protocol;
-/// - ioctl TIOCSTI and TIOCLINUX (typing into the terminal) fail with EPERM.
+/// - ioctl TIOCSTI and TIOCLINUX (typing into the terminal) fail with EPERM;
+/// - allowed although Docker ties them to a capability: unshare without namespace flags
+///   (unshare(CLONE_FS) and friends), get_mempolicy, mbind and set_mempolicy (a process's own
+///   NUMA policy); fchmodat2 is newer than that commit.
 /// Names this architecture lacks are skipped when the filter is built.
 extension SeccompPolicy {
     public static func standard(nestedUserNamespaces: Bool = false) -> SeccompPolicy {
@@ -24,7 +27,7 @@ extension SeccompPolicy {
         syscalls.append(nestedUserNamespaces ? SeccompRule("clone3", .allow, reason: nested)
                                              : SeccompRule("clone3", .errno(ENOSYS_), reason: policy + " (glibc falls back to clone)"))
         syscalls += [0, 8, 0x20000, 0x20008, 0xffff_ffff].map {
-            SeccompRule("personality", .allow, [SeccompCondition(argument: 0, .equal, $0)], reason: policy + " (query, UNAME26, ADDR_NO_RANDOMIZE)")
+            SeccompRule("personality", .allow, [SeccompCondition(argument: 0, .equal, $0)], reason: policy + " (PER_LINUX, PER_LINUX32, UNAME26, query)")
         }
         syscalls += socketRules(reason: policy)
 

@@ -68,12 +68,14 @@ extension SeccompPolicy {
 
     /// The argument that every rule tests a flag of, when all of them are "(aN & F) == F".
     private static func flagArgument(_ rules: [SeccompRule]) -> Int? {
-        let arguments = Set(rules.compactMap { rule -> Int? in
+        var arguments: Set<Int> = []
+        for rule in rules {
             guard rule.conditions.count == 1, rule.action != .allow,
-                  case .maskedEqual(let mask) = rule.conditions[0].op, mask == rule.conditions[0].value else { return nil }
-            return rule.conditions[0].argument
-        })
-        return arguments.count == 1 && rules.allSatisfy({ $0.conditions.count == 1 }) ? arguments.first : nil
+                  case .maskedEqual(let mask) = rule.conditions[0].op, mask == rule.conditions[0].value,
+                  mask != 0, mask & (mask - 1) == 0 else { return nil }  // one bit: "the flag is set"
+            arguments.insert(rule.conditions[0].argument)
+        }
+        return arguments.count == 1 ? arguments.first : nil
     }
 
     private static func json(_ action: SeccompAction) -> String {

@@ -35,6 +35,10 @@ public enum SeccompProfileRules {
             let inner = rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]
             conditions = try inner.split(separator: ",").map { piece throws(Invalid) in try condition(piece) }
             guard !conditions.isEmpty else { throw Invalid(message: "empty conditions '()'") }
+            // libseccomp takes one comparison per argument in a rule.
+            guard Set(conditions.map(\.argument)).count == conditions.count else {
+                throw Invalid(message: "each argument may be compared once per entry; write a range as two entries")
+            }
             rest = rest[..<open]
         }
         let name = String(rest)

@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
             let (policy, _, _, _) = try policyOptions.resolve()
             let (json, leftOut) = try PolicyEnforcement.seccomp(policy).ociJSON()
             for line in SeccompPolicy.lines(leftOut) {
-                SbxCommand.printError("note: not expressible in one OCI filter, left out:" + line)
+                SbxCommand.printError("note: not expressible in one OCI filter, left out: " + line.drop { $0 == " " })
             }
             print(json, terminator: "")
         }

@@ -225,6 +225,12 @@ final class SeccompTests: XCTestCase {
         XCTAssertEqual(clone.filter { $0.0 == "SCMP_ACT_ERRNO 1" }.count, 7)
         XCTAssertEqual(conditional["socket"]?.filter { $0.0 == "SCMP_ACT_ALLOW" }.count, 4)
 
+        // A profile's conditional deny of ioctl cannot be folded like a namespace flag: left out, named.
+        FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[seccomp]\ndeny = [\"ioctl(a1 & 0x80 == 0x80)\"]\n".utf8))
+        let denied = Harness.sbx(["export", "seccomp", "--profile", "./p.toml"], as: .current, in: project)
+        XCTAssertFalse(denied.stdout.contains("{\"names\":[\"ioctl\"]"), "ioctl made conditional")
+        XCTAssertTrue(denied.stderr.contains("ioctl(a1 has a flag of 0x80)"), denied.stderr)
+
         // With nested user namespaces, clone is allowed outright.
         let nested = Harness.sbx(["export", "seccomp", "--profile", "codex"], as: .current, in: project)
         XCTAssertTrue(nested.stdout.contains("\"clone\""), nested.stderr)

@@ -24,7 +24,7 @@ final class SeccompPolicyTests: XCTestCase {
                                       ("mkdir:EPERM", false, "takes no errno"), ("socket(a0 == 1", true, "must end with ')'"),
                                       ("socket()", true, "empty conditions"), ("socket(a6 == 1)", true, "a0 to a5"),
                                       ("socket(a0 = 1)", true, "no operator"), ("socket(a0 == x)", true, "not a number"),
-                                      ("socket(a0 & 1 != 1)", true, "mask")] {
+                                      ("socket(a0 & 1 != 1)", true, "mask"), ("personality(a0 > 1, a0 < 5)", true, "once per entry")] {
             XCTAssertThrowsError(try parse(text, deny: deny), text) { error in
                 XCTAssertTrue((error as? SeccompProfileRules.Invalid)?.message.contains(message) == true, "\(text): \(error)")
             }
