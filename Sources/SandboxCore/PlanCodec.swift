@@ -33,6 +33,7 @@ enum PlanCodec {
         writer.action(plan.seccomp.defaultAction)
         writer.rules(plan.seccomp.syscalls)
         writer.rules(plan.seccomp.arguments)
+        writer.byte(plan.landlock ? 1 : 0)
         return writer.bytes
     }
 
@@ -60,10 +61,11 @@ enum PlanCodec {
         for _ in 0..<(try reader.count()) { fds.append(Int32(try reader.count())) }
         let newSession = try reader.byte() == 1
         let seccomp = SeccompPolicy(defaultAction: try reader.action(), syscalls: try reader.rules(), arguments: try reader.rules())
+        let landlock = try reader.byte() == 1
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
-                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp)
+                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock)
     }
 
     private struct Writer {

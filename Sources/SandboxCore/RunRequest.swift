@@ -16,10 +16,11 @@ public struct RunRequest: Sendable {
     public var hostname: String
     public var newSession: Bool
     public var seccomp: SeccompPolicy
+    public var landlock: Bool
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
-                newSession: Bool = false, seccomp: SeccompPolicy = .standard()) {
+                newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -29,6 +30,7 @@ public struct RunRequest: Sendable {
         self.hostname = hostname
         self.newSession = newSession
         self.seccomp = seccomp
+        self.landlock = landlock
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -60,7 +62,8 @@ public struct RunRequest: Sendable {
                            mounts: mounts,
                            passedFileDescriptors: Array(Set(passedFileDescriptors)).sorted(),
                            newSession: newSession,
-                           seccomp: seccomp)
+                           seccomp: seccomp,
+                           landlock: landlock)
     }
 
     public static func currentDirectory() throws -> String {

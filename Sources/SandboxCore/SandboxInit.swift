@@ -7,8 +7,8 @@ import CSandbox
 /// never starts Dispatch or NIO), because the setup below and the fork that follows need it.
 ///
 /// The recipe, in order: read the plan; build the root; hostname and loopback; drop every
-/// capability and set no_new_privs; start the command; then forward signals, reap orphans,
-/// and exit with the command's status.
+/// capability and set no_new_privs; Landlock; start the command (which loads seccomp); then
+/// forward signals, reap orphans, and exit with the command's status.
 public enum SandboxInit {
     public static func run(channelFD: Int32) -> Never {
         let channel = ControlChannel(fd: channelFD)
@@ -25,6 +25,7 @@ public enum SandboxInit {
             try checkShim(sbx_loopback_up(), "bring up the loopback interface")
             let filter = try SeccompFilter(plan.seccomp)
             try dropPrivileges()
+            if plan.landlock { try LandlockWall.apply() }
             try checkLibc(chdir(plan.workingDirectory),
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
             command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")

@@ -16,10 +16,12 @@ public struct SandboxPlan: Equatable, Sendable {
     public var newSession: Bool
     /// The filters the command's process loads right before exec.
     public var seccomp: SeccompPolicy
+    /// Apply Landlock (`LandlockWall`) when the kernel has it.
+    public var landlock: Bool
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
-                seccomp: SeccompPolicy = .standard()) {
+                seccomp: SeccompPolicy = .standard(), landlock: Bool = true) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -28,6 +30,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.passedFileDescriptors = passedFileDescriptors
         self.newSession = newSession
         self.seccomp = seccomp
+        self.landlock = landlock
     }
 }
 

@@ -39,7 +39,7 @@ enum PolicyEnforcement {
             ("seccomp", "default policy\(policy.seccompAllow.isEmpty && policy.seccompDeny.isEmpty ? "" : " with the profile's rules")" +
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
-            ("landlock", "not yet"),
+            ("landlock", landlockState(policy)),
             ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
             ("cgroups", "not yet"),
         ]
@@ -50,6 +50,19 @@ enum PolicyEnforcement {
     static func missingProtectedPaths(_ policy: EffectivePolicy) -> [ProtectionStubs.Missing] {
         policy.protect.filter { RunRequest.canonicalPath($0.path) == nil }
             .map { ProtectionStubs.Missing(path: $0.path, isDirectory: $0.createIfMissing) }
+    }
+
+    /// Landlock is off with nested user namespaces: it forbids the mounts a nested sandbox
+    /// makes (bubblewrap, Chromium's); the mounts and seccomp still enforce.
+    static func landlock(_ policy: EffectivePolicy) -> Bool {
+        policy.nestedUserNamespaces?.value != true
+    }
+
+    private static func landlockState(_ policy: EffectivePolicy) -> String {
+        let abi = LandlockWall.kernelABI()
+        if abi == 0 { return "unavailable in this kernel: the mounts alone confine writes" }
+        if !landlock(policy) { return "off: seccomp.nested_userns (Landlock forbids the mounts of a nested sandbox)" }
+        return "ABI \(abi): reads everywhere visible, writes only below writable mount points: active"
     }
 
     /// The seccomp part: the default policy, nested user namespaces if asked, then the

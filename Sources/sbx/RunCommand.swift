@@ -43,7 +43,8 @@ struct RunCommand: ParsableCommand {
             filesystem: filesystem,
             hostname: policy.hostname.value,
             newSession: !policy.tty.value,
-            seccomp: try PolicyEnforcement.seccomp(policy))
+            seccomp: try PolicyEnforcement.seccomp(policy),
+            landlock: PolicyEnforcement.landlock(policy))
         throw ExitCode(try Supervisor.run(try request.resolve()))
     }
 }

@@ -26,7 +26,8 @@ final class PlanCodecTests: XCTestCase {
                                                      SeccompCondition(argument: 1, .less, 2), SeccompCondition(argument: 2, .lessOrEqual, 3),
                                                      SeccompCondition(argument: 3, .greater, 4)], reason: "r2"),
                    SeccompRule("write", .kill, reason: "r3"), SeccompRule("getpid", .log, reason: "r4")],
-            defaultAction: .kill))
+            defaultAction: .kill),
+        landlock: false)
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)

@@ -7,3 +7,4 @@
 #include "sbx_seccomp.h"
 #include "sbx_network.h"
 #include "sbx_exec.h"
+#include "sbx_landlock.h"

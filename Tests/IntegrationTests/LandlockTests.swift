@@ -1,0 +1,56 @@
+import CSandbox
+import XCTest
+
+/// Landlock holds where the mounts do not reach: a host directory passed in by file
+/// descriptor is outside every writable mount point, so nothing can be created in it and no
+/// file in it can be opened by path, though the mount namespace alone would allow both.
+final class LandlockTests: XCTestCase {
+    static let probe = """
+        import os
+        for attempt in (lambda: os.close(os.open('new', os.O_CREAT | os.O_WRONLY, dir_fd=3)),
+                        lambda: print(open('/proc/self/fd/3/secret').read().strip())):
+            try:
+                attempt()
+                print('done')
+            except OSError as e:
+                print(e.errno)
+        """
+
+    func run(_ profile: [String], as caller: Caller, in project: String, passing directory: String) -> RunResult {
+        let command = ["/bin/sh", "-c", "exec 3<\"$0\"; exec \"$@\"", directory, Harness.binary, "run", "--pass-fd", "3"]
+            + profile + python(Self.probe)
+        return Harness.launch(command, as: caller, in: project).finish()
+    }
+
+    func testADirectoryPassedByDescriptorCannotBeWrittenOrReadByPath() throws {
+        guard LandlockABI.available else { throw XCTSkip("this kernel has no Landlock") }
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let outside = Harness.makeProject(for: caller, "outside")  // under the host's /tmp: not in the sandbox
+            FileManager.default.createFile(atPath: outside + "/secret", contents: Data("TOPSECRET\n".utf8))
+            if caller == .unprivileged { chown(outside + "/secret", Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+            let result = run([], as: caller, in: project, passing: outside)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "\(EACCES)\n\(EACCES)\n", "\(caller)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: outside + "/new"), "\(caller) created a file outside")
+            // Control: without Landlock (nested user namespaces turn it off) both work.
+            FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[seccomp]\nnested_userns = true\n".utf8))
+            let control = run(["--profile", "./p.toml"], as: caller, in: project, passing: outside)
+            XCTAssertEqual(control.stdout, "done\nTOPSECRET\ndone\n", "control \(caller): \(control.stderr)")
+        }
+    }
+
+    func testExplainSaysWhetherLandlockIsActive() {
+        let project = Harness.makeProject(for: .current)
+        let normal = Harness.sbx(["explain"], as: .current, in: project).stdout
+        let line = normal.split(separator: "\n").first { $0.contains("landlock") }.map(String.init) ?? ""
+        XCTAssertTrue(line.contains(LandlockABI.available ? "active" : "unavailable"), line)
+        FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[seccomp]\nnested_userns = true\n".utf8))
+        let nested = Harness.sbx(["explain", "--profile", "./p.toml"], as: .current, in: project).stdout
+        XCTAssertTrue(nested.contains("landlock") && nested.contains("off"), nested)
+    }
+}
+
+enum LandlockABI {
+    static let available = sbx_landlock_abi() > 0
+}
