@@ -56,12 +56,18 @@ struct RootFilesystem {
             var info = stat()
             try checkLibc(lstat(from, &info), "bind \(source): cannot find it")
             try makeMountPoint(to, directory: (info.st_mode & S_IFMT) == S_IFDIR)
-            try mount(from, to, nil, UInt(MS_BIND | MS_REC), nil, "bind \(source) at \(target)")
             var flags = UInt64(SBX_MOUNT_NOSUID)
             if !writable { flags |= UInt64(SBX_MOUNT_RDONLY) }
             // Device nodes are bound one by one onto /dev; nodev elsewhere.
             if !target.hasPrefix("/dev/") { flags |= UInt64(SBX_MOUNT_NODEV) }
-            try checkShim(sbx_mount_set_attributes(to, flags, 1), "set mount flags on \(target)")
+            // Sources and targets are canonical paths (resolved on the host), so a symlink on
+            // the way means one was swapped in since: refuse rather than mount elsewhere.
+            var step: Int32 = 0
+            let rc = sbx_bind_without_symlinks(from, to, flags, &step)
+            if rc == -ELOOP {
+                throw SandboxError("bind \(source) at \(target): a symlink appeared on the \(step == 0 ? "source" : "target") path while the sandbox was being set up; run again")
+            }
+            try checkShim(rc, "bind \(source) at \(target) (\(["open the source", "open the target", "clone the mount", "set its flags", "attach it"][Int(step)]))")
         case let .tmpfs(target, mode):
             let to = Self.newRoot + target
             try makeMountPoint(to, directory: true)

@@ -72,3 +72,35 @@ final class ProtectionTests: XCTestCase {
         XCTAssertEqual(entries(project), [".git", "done", "go"])
     }
 }
+
+/// A symlink swapped in while the sandbox is set up must not redirect a mount: a protected
+/// .git/hooks flipping between a directory and a symlink to a hidden secret, as fast as the
+/// host allows, during many runs. Each run either sees the real hooks directory or refuses.
+final class SymlinkRaceTests: XCTestCase {
+    func testASymlinkSwappedDuringSetupNeverRedirectsAMount() throws {
+        let project = Harness.makeProject(for: .current)
+        let secret = Harness.makeProject(for: .current, "secret")
+        FileManager.default.createFile(atPath: secret + "/key", contents: Data("TOPSECRET".utf8))
+        XCTAssertEqual(Harness.shell(["mkdir", "-p", project + "/.git/hooks"]), 0)
+        symlink("../../" + (secret as NSString).lastPathComponent, project + "/.git/alt")
+        // renameat2(RENAME_EXCHANGE) swaps the directory and the symlink atomically.
+        let flipper = Harness.launch(python("""
+            import ctypes, os, time
+            libc = ctypes.CDLL(None, use_errno=True)
+            end = time.time() + 60
+            while time.time() < end and not os.path.exists('stop'):
+                libc.renameat2(-100, b'.git/hooks', -100, b'.git/alt', 2)
+            """).dropFirst().map { $0 }, as: .current, in: project)
+        defer { FileManager.default.createFile(atPath: project + "/stop", contents: nil); _ = flipper.finish() }
+        var refused = 0
+        for _ in 0..<100 {
+            let result = Harness.sbx(["run", "--hide", secret, "--", "/bin/cat", ".git/hooks/key"], as: .current, in: project)
+            XCTAssertFalse(result.stdout.contains("TOPSECRET"), "a mount followed the swapped symlink")
+            if result.status == 125 {
+                XCTAssertTrue(result.stderr.contains("a symlink appeared"), result.stderr)
+                refused += 1
+            }
+        }
+        print("symlink race: \(refused) of 100 runs refused")
+    }
+}

@@ -15,3 +15,11 @@ enum {
 // Unlike a remount, this reaches submounts, so no writable submount leaks through.
 // Returns 0 or -errno.
 int sbx_mount_set_attributes(const char *path, unsigned long long set_flags, int recursive);
+
+// Binds `source` (and its submounts) at `target` with `set_flags`, like mount --rbind then
+// mount_setattr, but each path is opened first with openat2(RESOLVE_NO_SYMLINKS): a symlink
+// swapped in after sbx resolved the paths fails with -ELOOP instead of redirecting the mount,
+// and the flags are set on the new mount before it is attached, not on a path that could
+// change. *step says what failed: 0 open source, 1 open target, 2 clone, 3 flags, 4 attach.
+// Returns 0 or -errno.
+int sbx_bind_without_symlinks(const char *source, const char *target, unsigned long long set_flags, int *step);
