@@ -39,6 +39,9 @@ sbx_seccomp *sbx_seccomp_new(int action, int errno_value, int *error) {
     filter->ctx = seccomp_init(action_of(action, errno_value));
     if (filter->ctx == NULL) { free(filter); *error = -EINVAL; return NULL; }
     int rc = seccomp_attr_set(filter->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    // A binary tree over the syscall numbers instead of a linear list: some 350 rules would
+    // otherwise cost hundreds of comparisons for the last syscalls in the list.
+    if (rc == 0) rc = seccomp_attr_set(filter->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc != 0) { seccomp_release(filter->ctx); free(filter); *error = rc; return NULL; }
     return filter;
 }
