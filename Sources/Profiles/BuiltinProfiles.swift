@@ -118,7 +118,7 @@ extends = ["default", "node"]
 write = [
     "~/.claude/",                          # settings, sessions, todos, OAuth tokens
     "~/.claude.json",                       # state: onboarding, projects, MCP servers
-    "${env:CLAUDE_CONFIG_DIR}",             # replaces both when set (unset: the project)
+    "${env:CLAUDE_CONFIG_DIR}",             # replaces both when set (unset: dropped)
     "${XDG_CACHE_HOME}/claude-cli-nodejs/", # MCP server logs
     "${XDG_STATE_HOME}/claude",             # native installs' version locks, if present
 ]
@@ -197,7 +197,7 @@ extends = ["default"]
 [filesystem]
 write = [
     "~/.codex/",                            # config, auth.json, sessions, logs, history, tmp
-    "${env:CODEX_HOME}",                    # replaces it when set (unset: the project)
+    "${env:CODEX_HOME}",                    # replaces it when set (unset: dropped)
 ]
 hide = [
     "!~/.codex/auth.json",                  # its own login
@@ -255,7 +255,7 @@ nested_userns = true
 #   extends = ["default"]
 #   [filesystem]
 #   hide = ["~/work/.secrets"]   # more to hide
-#   protect = ["!.vscode/"]      # "!" removes an inherited entry, written exactly as there
+#   protect = ["!.vscode/"]      # "!" removes an inherited entry (a trailing "/" does not matter)
 # Profiles that extend this one remove an entry they need with "!" (an agent its own login).
 
 description = "No network, home read-only, secrets hidden, project writable (the default)"
@@ -447,10 +447,10 @@ hide = [
 # extensions configured there run the next time Gemini CLI starts, inside the sandbox or not.
 protect = [
     "~/.gemini/settings.json",
-    "~/.gemini/commands",
-    "~/.gemini/extensions",
-    "~/.gemini/agents",
-    "~/.gemini/skills",
+    "~/.gemini/commands/",
+    "~/.gemini/extensions/",
+    "~/.gemini/agents/",
+    "~/.gemini/skills/",
 ]
 
 [env]
@@ -652,10 +652,10 @@ protect = [
     "${XDG_CONFIG_HOME}/opencode/opencode.json",
     "${XDG_CONFIG_HOME}/opencode/opencode.jsonc",
     "${XDG_CONFIG_HOME}/opencode/package.json",
-    "${XDG_CONFIG_HOME}/opencode/plugins",
-    "${XDG_CONFIG_HOME}/opencode/plugin",
-    "${XDG_CONFIG_HOME}/opencode/tools",
-    "${XDG_CONFIG_HOME}/opencode/tool",
+    "${XDG_CONFIG_HOME}/opencode/plugins/",
+    "${XDG_CONFIG_HOME}/opencode/plugin/",
+    "${XDG_CONFIG_HOME}/opencode/tools/",
+    "${XDG_CONFIG_HOME}/opencode/tool/",
 ]
 
 [env]

@@ -26,7 +26,8 @@ public struct PolicyReport {
         add("filesystem.home", p.homeHidden.value ? "hidden" : "read-only", p.homeHidden.origin)
         for (key, entries) in [("filesystem.read", p.read), ("filesystem.write", p.write),
                                ("filesystem.hide", p.hide), ("filesystem.protect", p.protect)] {
-            for entry in entries { add(key, entry.path + (entry.createIfMissing ? "/ (created if missing)" : ""), entry.origin) }
+            let marker = key == "filesystem.protect" ? "/ (a directory)" : "/ (created if missing)"
+            for entry in entries { add(key, entry.path + (entry.createIfMissing ? marker : ""), entry.origin) }
         }
         for item in p.envPass { add("env.pass", item.value, item.origin) }
         for name in p.envSet.keys.sorted() { add("env.set", "\(name)=\(p.envSet[name]!.value)", p.envSet[name]!.origin) }

@@ -72,14 +72,19 @@ public enum ProfileMerger {
             if case let .string(text) = item.value, text.hasPrefix("!") {
                 // The marker stays, so the removal also applies when this profile is later laid
                 // over another (a project's .sbx.toml over the chosen profile).
-                let removed = String(text.dropFirst())
-                result.removeAll { $0.value == .string(removed) }
+                // A trailing '/' (a directory entry) does not matter: "!.vscode" removes ".vscode/".
+                let removed = withoutTrailingSlash(text.dropFirst())
+                result.removeAll { if case let .string(value) = $0.value { return withoutTrailingSlash(Substring(value)) == removed } else { return false } }
                 if !result.contains(where: { $0.value == item.value }) { result.append(item) }
             } else if !result.contains(where: { $0.value == item.value }) {
                 result.append(item)
             }
         }
         return result
+    }
+
+    private static func withoutTrailingSlash(_ text: Substring) -> Substring {
+        text.count > 1 && text.hasSuffix("/") ? text.dropLast() : text
     }
 
     private static func parentDirectory(of path: String) -> String {

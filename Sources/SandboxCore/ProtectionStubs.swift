@@ -66,7 +66,9 @@ public final class ProtectionStubs {
             for stub in missing where !stub.path.contains(where: { $0 == "\n" }) {  // journals are lines
                 let created = stub.isDirectory ? mkdir(stub.path, 0o755) : open(stub.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
                 if created < 0 {
-                    if errno == EEXIST { continue }  // appeared meanwhile: protected on the next run
+                    // EEXIST: appeared meanwhile, protected on the next run. EACCES, EPERM,
+                    // EROFS: the caller cannot create it, so neither can the sandbox.
+                    if [EEXIST, EACCES, EPERM, EROFS].contains(errno) { continue }
                     throw SandboxError.system("create a placeholder for the protected path \(stub.path)", errno: errno)
                 }
                 if !stub.isDirectory {
@@ -196,6 +198,24 @@ public final class ProtectionStubs {
     }
 }
 
+extension ProtectionStubs {
+    /// Where a dangling symlink at `path` points (one level, made absolute and normalised);
+    /// nil when `path` is not a symlink.
+    public static func danglingTarget(of path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let parent = path[..<(path.lastIndex(of: "/") ?? path.startIndex)]
+        let joined = target.hasPrefix("/") ? target : parent + "/" + target
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
 extension FilesystemPolicy {
     /// Which of the missing protected `paths` (absolute, normalised) get a placeholder: those
     /// whose parent directory exists, inside the project or a writable path, and not inside a
@@ -207,7 +227,9 @@ extension FilesystemPolicy {
             guard let slash = entry.path.lastIndex(of: "/") else { return nil }
             let name = entry.path[entry.path.index(after: slash)...]
             let lexicalParent = slash == entry.path.startIndex ? "/" : String(entry.path[..<slash])
-            guard !name.isEmpty, let parent = try? RunRequest.canonicalDirectory(lexicalParent, label: lexicalParent) else { return nil }
+            // A parent the caller cannot write to needs no placeholder: the sandbox runs as the caller.
+            guard !name.isEmpty, let parent = try? RunRequest.canonicalDirectory(lexicalParent, label: lexicalParent),
+                  access(parent, W_OK) == 0 else { return nil }
             let path = (parent == "/" ? "" : parent) + "/" + name
             guard roots.contains(where: { isInside(path, $0) && path != $0 }), !hide.contains(where: { isInside(path, $0) }) else { return nil }
             return ProtectionStubs.Missing(path: path, isDirectory: entry.isDirectory)

@@ -47,9 +47,12 @@ enum PolicyEnforcement {
 
     /// Protected paths that do not exist (yet): candidates for a placeholder. A trailing '/'
     /// in the profile makes the placeholder a directory.
+    /// A dangling symlink counts as missing at the path it points to: writing through it
+    /// would create the file it names.
     static func missingProtectedPaths(_ policy: EffectivePolicy) -> [ProtectionStubs.Missing] {
-        policy.protect.filter { RunRequest.canonicalPath($0.path) == nil }
-            .map { ProtectionStubs.Missing(path: $0.path, isDirectory: $0.createIfMissing) }
+        policy.protect.filter { RunRequest.canonicalPath($0.path) == nil }.map { entry in
+            ProtectionStubs.Missing(path: ProtectionStubs.danglingTarget(of: entry.path) ?? entry.path, isDirectory: entry.createIfMissing)
+        }
     }
 
     /// Landlock is off with nested user namespaces: it forbids the mounts a nested sandbox

@@ -41,6 +41,27 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// A dangling symlink at a protected path: writing through it would create its target.
+    func testADanglingSymlinkAtAProtectedPathIsHeldAtItsTarget() {
+        for caller in Harness.callers {
+            let project = makeRepository(for: caller)
+            symlink("envrc.real", project + "/.envrc")
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo evil > .envrc"], as: caller, in: project)
+            XCTAssertTrue(result.stderr.contains("Read-only file system"), "\(caller): \(result.stderr)")
+            XCTAssertEqual(entries(project), [".envrc", ".git"], "\(caller)")
+        }
+    }
+
+    /// In a project the caller cannot write, nothing needs a placeholder and the run goes on.
+    func testAProjectTheCallerCannotWriteStillRuns() throws {
+        guard Harness.isRoot else { throw XCTSkip("needs a second user") }
+        let project = makeRepository(for: .current)  // owned by root
+        chmod(project, 0o755)
+        let result = Harness.sbx(["run", "--", "/bin/true"], as: .unprivileged, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(entries(project), [".git"])
+    }
+
     func testPlaceholdersLeftByAKilledSbxAreSweptByTheNextRun() {
         for caller in Harness.callers {
             let project = makeRepository(for: caller)

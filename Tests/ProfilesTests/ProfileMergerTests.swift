@@ -29,6 +29,13 @@ final class ProfileMergerTests: XCTestCase {
         XCTAssertEqual(policy.hide.map(\.path), ["/home/u/.aws"])
     }
 
+    func testBangIgnoresATrailingSlash() throws {
+        let fixture = TestStore()
+        fixture.write("base.toml", "[filesystem]\nprotect = [\".vscode/\", \".idea\", \".envrc\"]\n")
+        fixture.write("child.toml", "extends = [\"base\"]\n[filesystem]\nprotect = [\"!.vscode\", \"!.idea/\"]\n")
+        XCTAssertEqual(strings(try merged("child", fixture).settings["filesystem.protect"]), [".envrc", "!.vscode", "!.idea/"])
+    }
+
     func testParentsApplyLeftToRight() throws {
         let fixture = TestStore()
         fixture.write("a.toml", "[process]\nhostname = \"a\"\n[filesystem]\nread = [\"/a\"]\n")
