@@ -5,6 +5,9 @@ public enum ExitStatus {
     /// The command exists but could not be executed.
     public static let notExecutable: Int32 = 126
     public static let notFound: Int32 = 127
+    /// The run's timeout passed and the command ended on SIGTERM (as timeout(1) reports it).
+    /// Killed after the grace period: 137, the SIGKILL status.
+    public static let timedOut: Int32 = 124
 
     /// A wait(2) status as a shell reports it: the exit code, or 128+N for signal N.
     public static func from(waitStatus status: Int32) -> Int32 {

@@ -16,10 +16,11 @@ enum ForwardedSignals {
 
     /// The next signal, and whether the kernel sent it (a terminal's Ctrl-C, resize, hangup),
     /// in which case the whole foreground process group, the command included, has it already.
-    static func next() -> (signal: Int32, fromKernel: Bool) {
+    /// Waits at most `timeoutMilliseconds` when given; the signal is 0 when none came.
+    static func next(timeoutMilliseconds: Int32 = -1) -> (signal: Int32, fromKernel: Bool) {
         var fromKernel: Int32 = 0
         let sig = waitedFor.withUnsafeBufferPointer {
-            sbx_signals_wait($0.baseAddress, Int32($0.count), -1, &fromKernel)
+            sbx_signals_wait($0.baseAddress, Int32($0.count), timeoutMilliseconds, &fromKernel)
         }
         return (sig, fromKernel != 0)
     }

@@ -12,7 +12,7 @@ public enum Supervisor {
 
     /// Runs the plan; returns the command's exit status, or throws when the sandbox could not
     /// be set up (the command then never ran).
-    public static func run(_ plan: SandboxPlan) throws -> Int32 {
+    public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil) throws -> Int32 {
         var pair: [Int32] = [0, 0]
         try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                       "socketpair")
@@ -37,7 +37,7 @@ public enum Supervisor {
             _ = waitForExit(of: pid)
             throw error
         }
-        return superviseUntilExit(of: pid)
+        return superviseUntilExit(of: pid, timeout: timeout)
     }
 
     private static func spawnInit(channelFD: Int32, keep: [Int32]) throws -> pid_t {
@@ -75,24 +75,61 @@ public enum Supervisor {
         }
     }
 
-    /// Forwards signals that a process (not the terminal) sent us, until the init exits.
-    private static func superviseUntilExit(of pid: pid_t) -> Int32 {
+    /// Forwards signals that a process (not the terminal) sent us, until the init exits. At the
+    /// timeout the command gets SIGTERM (through the init), and after the grace period the
+    /// init gets SIGKILL, which ends every process of the sandbox (its pid namespace goes).
+    private static func superviseUntilExit(of pid: pid_t, timeout: RunTimeout?) -> Int32 {
+        var deadline = timeout.map { monotonicSeconds() + $0.seconds }
+        var stage = 0  // 1: SIGTERM sent, 2: SIGKILL sent
         while true {
-            let (signal, fromKernel) = ForwardedSignals.next()
+            let wait = deadline.map { Int32(max(0, min(($0 - monotonicSeconds()) * 1000, 86_400_000)).rounded(.up)) } ?? -1
+            let (signal, fromKernel) = ForwardedSignals.next(timeoutMilliseconds: wait)
             if signal == SIGCHLD {
                 if let status = reapExitedChildren().first(where: { $0.pid == pid })?.status {
-                    return ExitStatus.from(waitStatus: status)
+                    guard let timeout, stage > 0 else { return ExitStatus.from(waitStatus: status) }
+                    timeout.report(stage == 1
+                        ? "timed out after \(timeout.text): the command was sent SIGTERM"
+                        : "timed out after \(timeout.text): killed after \(Int(timeout.grace)) s of grace")
+                    return stage == 1 ? ExitStatus.timedOut : 128 + SIGKILL
                 }
             } else if signal > 0 && !fromKernel {
                 kill(pid, signal)
+            } else if signal == 0, let timeout, let due = deadline, monotonicSeconds() >= due {
+                stage += 1
+                kill(pid, stage == 1 ? SIGTERM : SIGKILL)
+                deadline = stage == 1 ? due + timeout.grace : nil
             }
         }
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     private static func waitForExit(of pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status
+    }
+}
+
+/// A wall-clock limit on a run (`--timeout`, `limits.timeout`).
+public struct RunTimeout: Sendable {
+    public let seconds: Double
+    /// As the user wrote it ("30m"), for the message.
+    public let text: String
+    /// Between SIGTERM and SIGKILL, as `docker stop` does.
+    public let grace: Double
+    /// Where the message goes (stderr).
+    public let report: @Sendable (String) -> Void
+
+    public init(seconds: Double, text: String, grace: Double = 10, report: @escaping @Sendable (String) -> Void) {
+        self.seconds = seconds
+        self.text = text
+        self.grace = grace
+        self.report = report
     }
 }
 

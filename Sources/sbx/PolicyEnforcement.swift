@@ -21,7 +21,6 @@ enum PolicyEnforcement {
         if let v = policy.memory { try unavailable("memory", "limits.memory = \(v.value)", v.origin, noCgroups) }
         if let v = policy.cpu { try unavailable("cpu", "limits.cpu = \(v.value)", v.origin, noCgroups) }
         if let v = policy.pids { try unavailable("pids", "limits.pids = \(v.value)", v.origin, noCgroups) }
-        if let v = policy.timeout { try unavailable("timeout", "limits.timeout = \(v.value)", v.origin, "timeouts are not implemented in this version of sbx") }
         if policy.networkMode.value == "proxy" {
             // Not a protection: without the proxy the sandbox simply has no network at all.
             warnings.append("network.mode = proxy (\(policy.networkMode.origin)): the egress proxy is not implemented in this version; the sandbox has no network")
@@ -43,6 +42,11 @@ enum PolicyEnforcement {
             ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
             ("cgroups", "not yet"),
         ]
+    }
+
+    static func timeout(_ policy: EffectivePolicy) -> RunTimeout? {
+        guard let value = policy.timeout, let seconds = Quantity.seconds(value.value) else { return nil }
+        return RunTimeout(seconds: seconds, text: value.value) { SbxCommand.printError($0) }
     }
 
     /// Protected paths that do not exist (yet): candidates for a placeholder. A trailing '/'

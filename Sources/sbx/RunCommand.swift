@@ -45,6 +45,6 @@ struct RunCommand: ParsableCommand {
             newSession: !policy.tty.value,
             seccomp: try PolicyEnforcement.seccomp(policy),
             landlock: PolicyEnforcement.landlock(policy))
-        throw ExitCode(try Supervisor.run(try request.resolve()))
+        throw ExitCode(try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy)))
     }
 }
