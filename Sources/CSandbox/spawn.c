@@ -25,13 +25,22 @@ static int keep_capabilities_across_exec(void) {
     return 0;
 }
 
-pid_t sbx_spawn_init(unsigned long long clone_flags, int sync_fd,
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t sbx_spawn_init(unsigned long long clone_flags, int sync_fd, int cgroup_fd,
                      const int *keep_fds, int keep_count,
                      const char *path, char *const argv[], char *const envp[]) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = clone_flags;
     args.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        // Born inside the run's cgroup: no moment where the sandbox is outside its limits.
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (unsigned long long)cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return -errno;
     if (pid > 0) return (pid_t)pid;

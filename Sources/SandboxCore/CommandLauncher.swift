@@ -19,6 +19,12 @@ enum CommandLauncher {
                     // process.tty = false: no controlling terminal, so no TIOCSTI target either.
                     if plan.newSession { _ = setsid() }
                     sbx_close_fds_except(3, keep.baseAddress, Int32(keep.count))
+                    for limit in plan.resourceLimits {
+                        var value = rlimit(rlim_cur: rlim_t(limit.value), rlim_max: rlim_t(limit.value))
+                        if setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) != 0 {
+                            fail("cannot set resource limit \(limit.resource)", errno, ExitStatus.sandboxFailure)
+                        }
+                    }
                     let loaded = filter.load()
                     if loaded != 0 { fail("cannot load the seccomp filter", -loaded, ExitStatus.sandboxFailure) }
                     let code = -sbx_execvpe(program, argv, envp)

@@ -34,6 +34,8 @@ enum PlanCodec {
         writer.rules(plan.seccomp.syscalls)
         writer.rules(plan.seccomp.arguments)
         writer.byte(plan.landlock ? 1 : 0)
+        writer.count(plan.resourceLimits.count)
+        for limit in plan.resourceLimits { writer.count(Int(limit.resource)); writer.word(limit.value) }
         return writer.bytes
     }
 
@@ -62,10 +64,15 @@ enum PlanCodec {
         let newSession = try reader.byte() == 1
         let seccomp = SeccompPolicy(defaultAction: try reader.action(), syscalls: try reader.rules(), arguments: try reader.rules())
         let landlock = try reader.byte() == 1
+        var resourceLimits: [ResourceLimit] = []
+        for _ in 0..<(try reader.count()) {
+            resourceLimits.append(ResourceLimit(resource: Int32(try reader.count()), value: try reader.word()))
+        }
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
-                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock)
+                           mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
+                           resourceLimits: resourceLimits)
     }
 
     private struct Writer {

@@ -17,10 +17,12 @@ public struct RunRequest: Sendable {
     public var newSession: Bool
     public var seccomp: SeccompPolicy
     public var landlock: Bool
+    public var resourceLimits: [ResourceLimit]
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
-                newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true) {
+                newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true,
+                resourceLimits: [ResourceLimit] = []) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -31,6 +33,7 @@ public struct RunRequest: Sendable {
         self.newSession = newSession
         self.seccomp = seccomp
         self.landlock = landlock
+        self.resourceLimits = resourceLimits
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -63,7 +66,8 @@ public struct RunRequest: Sendable {
                            passedFileDescriptors: Array(Set(passedFileDescriptors)).sorted(),
                            newSession: newSession,
                            seccomp: seccomp,
-                           landlock: landlock)
+                           landlock: landlock,
+                           resourceLimits: resourceLimits)
     }
 
     public static func currentDirectory() throws -> String {

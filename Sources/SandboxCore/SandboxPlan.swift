@@ -18,10 +18,13 @@ public struct SandboxPlan: Equatable, Sendable {
     public var seccomp: SeccompPolicy
     /// Apply Landlock (`LandlockWall`) when the kernel has it.
     public var landlock: Bool
+    /// setrlimit(2) pairs (resource, value) for the command: the fallback when cgroup limits
+    /// are optional and cannot be applied.
+    public var resourceLimits: [ResourceLimit]
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
-                seccomp: SeccompPolicy = .standard(), landlock: Bool = true) {
+                seccomp: SeccompPolicy = .standard(), landlock: Bool = true, resourceLimits: [ResourceLimit] = []) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -31,6 +34,22 @@ public struct SandboxPlan: Equatable, Sendable {
         self.newSession = newSession
         self.seccomp = seccomp
         self.landlock = landlock
+        self.resourceLimits = resourceLimits
+    }
+}
+
+public struct ResourceLimit: Equatable, Sendable {
+    /// RLIMIT_AS: bytes of address space.
+    public static let addressSpace: Int32 = 9
+    /// RLIMIT_NPROC: processes of the user (counted per user, not per sandbox).
+    public static let processes: Int32 = 6
+
+    public let resource: Int32
+    public let value: UInt64
+
+    public init(resource: Int32, value: UInt64) {
+        self.resource = resource
+        self.value = value
     }
 }
 

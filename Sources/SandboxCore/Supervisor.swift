@@ -12,7 +12,8 @@ public enum Supervisor {
 
     /// Runs the plan; returns the command's exit status, or throws when the sandbox could not
     /// be set up (the command then never ran).
-    public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil) throws -> Int32 {
+    /// With `cgroup`, the sandbox starts inside it (see `RunCgroup`).
+    public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil, cgroup: RunCgroup? = nil) throws -> Int32 {
         var pair: [Int32] = [0, 0]
         try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                       "socketpair")
@@ -28,7 +29,7 @@ public enum Supervisor {
         }
         try ForwardedSignals.take()
 
-        let pid = try spawnInit(channelFD: initEnd, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
+        let pid = try spawnInit(channelFD: initEnd, cgroupFD: cgroup?.fd ?? -1, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
         close(initEnd)
         do {
             try handOver(plan, to: pid, over: channel)
@@ -40,12 +41,12 @@ public enum Supervisor {
         return superviseUntilExit(of: pid, timeout: timeout)
     }
 
-    private static func spawnInit(channelFD: Int32, keep: [Int32]) throws -> pid_t {
+    private static func spawnInit(channelFD: Int32, cgroupFD: Int32, keep: [Int32]) throws -> pid_t {
         let argv = ["sbx", initModeArgument, String(channelFD)]
         let pid = withCStringArray(argv) { argvPointer in
             withCStringArray([]) { envPointer in
                 keep.withUnsafeBufferPointer { keepPointer in
-                    sbx_spawn_init(sbx_sandbox_namespaces, channelFD, keepPointer.baseAddress, Int32(keep.count),
+                    sbx_spawn_init(sbx_sandbox_namespaces, channelFD, cgroupFD, keepPointer.baseAddress, Int32(keep.count),
                                    "/proc/self/exe", argvPointer, envPointer)
                 }
             }

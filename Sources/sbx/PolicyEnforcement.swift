@@ -17,10 +17,6 @@ enum PolicyEnforcement {
             }
             warnings.append("\(setting) is not applied: \(why) (optional in the profile)")
         }
-        let noCgroups = "cgroup limits are not implemented in this version of sbx"
-        if let v = policy.memory { try unavailable("memory", "limits.memory = \(v.value)", v.origin, noCgroups) }
-        if let v = policy.cpu { try unavailable("cpu", "limits.cpu = \(v.value)", v.origin, noCgroups) }
-        if let v = policy.pids { try unavailable("pids", "limits.pids = \(v.value)", v.origin, noCgroups) }
         if policy.networkMode.value == "proxy" {
             // Not a protection: without the proxy the sandbox simply has no network at all.
             warnings.append("network.mode = proxy (\(policy.networkMode.origin)): the egress proxy is not implemented in this version; the sandbox has no network")
@@ -40,8 +36,61 @@ enum PolicyEnforcement {
                 ", foreign ABIs killed: active"),
             ("landlock", landlockState(policy)),
             ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
-            ("cgroups", "not yet"),
+            ("cgroups", cgroupState(policy)),
         ]
+    }
+
+    static func cgroupLimits(_ policy: EffectivePolicy) -> CgroupLimits {
+        CgroupLimits(memoryBytes: policy.memory.flatMap { Quantity.bytes($0.value) },
+                     cpus: policy.cpu.map(\.value), pids: policy.pids.map { Int($0.value) })
+    }
+
+    /// The run's cgroup (see `RunCgroup`), or, when it cannot be made and every limit asked
+    /// for is optional, the rlimits that stand in for them and what to warn about. A limit
+    /// that is not optional and cannot be applied stops the run.
+    static func limits(_ policy: EffectivePolicy) throws -> (cgroup: RunCgroup?, fallback: [ResourceLimit], warnings: [String]) {
+        let limits = cgroupLimits(policy)
+        if limits.isEmpty { return (nil, [], []) }
+        do {
+            return (try RunCgroup(limits: limits), [], [])
+        } catch {
+            var fallback: [ResourceLimit] = []
+            var warnings = ["cgroup limits cannot be applied (optional in the profile): \(error.reason)"]
+            let requested: [(String, String, Origin)] = [
+                policy.memory.map { ("memory", "limits.memory = \($0.value)", $0.origin) },
+                policy.cpu.map { ("cpu", "limits.cpu = \(RunCgroup.decimal($0.value))", $0.origin) },
+                policy.pids.map { ("pids", "limits.pids = \($0.value)", $0.origin) },
+            ].compactMap { $0 }
+            for (name, setting, origin) in requested {
+                guard policy.isOptional(name) else {
+                    throw SandboxError("\(setting) (\(origin)) cannot be applied: \(error.reason). "
+                        + "Or remove the limit, or add \"\(name)\" to limits.optional to run without it")
+                }
+                switch name {
+                case "memory":
+                    fallback.append(ResourceLimit(resource: ResourceLimit.addressSpace, value: limits.memoryBytes!))
+                    warnings.append("\(setting) is not applied; RLIMIT_AS stands in: it limits each process's "
+                        + "address space, not the sandbox's memory")
+                case "pids":
+                    fallback.append(ResourceLimit(resource: ResourceLimit.processes, value: UInt64(limits.pids!)))
+                    warnings.append("\(setting) is not applied; RLIMIT_NPROC stands in: it counts every process "
+                        + "of your user, so it is weak")
+                default:
+                    warnings.append("\(setting) is not applied; nothing stands in for a CPU limit")
+                }
+            }
+            return (nil, fallback, warnings)
+        }
+    }
+
+    private static func cgroupState(_ policy: EffectivePolicy) -> String {
+        let limits = cgroupLimits(policy)
+        let where_: String
+        switch CgroupDiscovery.locate() {
+        case .success(let location): where_ = "cgroup2 at \(location.mountPoint), this process in \(location.directory)"
+        case .failure(let why): where_ = why.reason
+        }
+        return limits.isEmpty ? "no limit requested (\(where_))" : "a leaf per run below this process's cgroup (\(where_))"
     }
 
     static func timeout(_ policy: EffectivePolicy) -> RunTimeout? {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Profiles
 import SandboxCore
@@ -18,6 +21,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("pass-fd"), help: ArgumentHelp("Keep the open file descriptor N in the sandbox. Repeatable.", valueName: "n"))
     var passFD: [Int32] = []
 
+    @Flag(name: .long, help: "At the end, print the run's wall time and, with limits, its peak memory, CPU time and processes.")
+    var verbose = false
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after '--'.", valueName: "command"))
     var command: [String] = []
 
@@ -29,6 +35,9 @@ struct RunCommand: ParsableCommand {
         for warning in try PolicyEnforcement.check(policy) {
             SbxCommand.printError("warning: " + warning)
         }
+        let (cgroup, fallbackLimits, limitWarnings) = try PolicyEnforcement.limits(policy)
+        defer { cgroup?.remove() }
+        for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
         // Placeholders live until the sandbox is gone (this function returns or throws).
         let placeholders = try ProtectionStubs(directory: HostUser.placeholderDirectory(environment: HostUser.environment(), home: home))
@@ -44,7 +53,21 @@ struct RunCommand: ParsableCommand {
             hostname: policy.hostname.value,
             newSession: !policy.tty.value,
             seccomp: try PolicyEnforcement.seccomp(policy),
-            landlock: PolicyEnforcement.landlock(policy))
-        throw ExitCode(try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy)))
+            landlock: PolicyEnforcement.landlock(policy),
+            resourceLimits: fallbackLimits)
+        let started = monotonicSeconds()
+        let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup)
+        for finding in cgroup?.findings() ?? [] { SbxCommand.printError(finding) }
+        if verbose {
+            let usage = cgroup.map { ", " + $0.usage() } ?? ""
+            SbxCommand.printError("run took \(RunCgroup.decimal(monotonicSeconds() - started)) s\(usage); exit status \(status)")
+        }
+        throw ExitCode(status)
     }
+}
+
+private func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

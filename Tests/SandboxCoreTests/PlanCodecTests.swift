@@ -27,7 +27,8 @@ final class PlanCodecTests: XCTestCase {
                                                      SeccompCondition(argument: 3, .greater, 4)], reason: "r2"),
                    SeccompRule("write", .kill, reason: "r3"), SeccompRule("getpid", .log, reason: "r4")],
             defaultAction: .kill),
-        landlock: false)
+        landlock: false,
+        resourceLimits: [ResourceLimit(resource: ResourceLimit.addressSpace, value: 1 << 40), ResourceLimit(resource: 6, value: 7)])
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)
