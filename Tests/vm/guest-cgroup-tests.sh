@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs inside the cgroup v2 guest (Tests/vm/run), as root: each limit is tried for real and each
+# check can fail. Prints PASS/FAIL lines; exits 1 when any failed.
+set -uo pipefail
+SBX=${SBX:?}
+CG=/sys/fs/cgroup
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+leaves() { find "$CG" -maxdepth 3 -name 'sbx-*' -type d 2>/dev/null; }
+work=$(mktemp -d /tmp/sbx-vm.XXXXXX) && chmod 755 "$work" && cd "$work"
+
+[ "$(stat -fc %T "$CG")" = cgroup2fs ] && grep -qw memory "$CG/cgroup.controllers" || { echo "not a cgroup v2 guest"; exit 99; }
+
+# 1. Memory: a 200 MB allocation under a 50 MB limit is OOM-killed, said in words, 137.
+out=$("$SBX" run --memory 50M -- dd if=/dev/zero of=/dev/null bs=200M count=1 2>&1); rc=$?
+echo "$out" | tail -2
+check "memory hog OOM-killed at the limit (137)" test "$rc" = 137
+check "OOM reported in words" grep -q "sbx: killed: memory limit 50 MiB reached" <<<"$out"
+check "control: the same allocation fits without the limit" "$SBX" run -- dd if=/dev/zero of=/dev/null bs=200M count=1 status=none
+
+# 2. Processes: a fork loop stops at pids.max, and the host can still start processes.
+out=$("$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 30 & done 2>/dev/null; echo started' 2>&1); rc=$?
+echo "$out" | tail -2
+check "fork loop stopped at pids.max, reported" grep -q "sbx: process limit 20 reached" <<<"$out"
+check "the host is unaffected" /bin/true
+
+# 3. CPU: a busy loop gets about a fifth of a CPU under --cpus 0.2 (cpu.max).
+out=$("$SBX" run --verbose --cpus 0.2 -- timeout 3 sh -c 'while :; do :; done' 2>&1)
+echo "$out" | tail -1
+cpu=$(sed -n 's/.*, \([0-9.]*\) s CPU.*/\1/p' <<<"$out")
+check "cpu.max throttles a busy loop (${cpu:-?} s CPU in 3 s)" awk -v c="${cpu:-9}" 'BEGIN { exit !(c < 1.5) }'
+
+# 4. Timeout: a tree that ignores SIGTERM is killed after the grace period.
+out=$("$SBX" run --timeout 1s --memory 100M -- sh -c "trap '' TERM; sleep 100 & trap '' TERM; wait" 2>&1); rc=$?
+check "timeout kills a tree that ignores SIGTERM (137)" test "$rc" = 137
+
+# 5. No leaf is left behind: after normal runs, and after kill -9 of sbx (swept by the next run).
+check "no leaf left after normal exits" test -z "$(leaves)"
+"$SBX" run --memory 50M -- sleep 100 & victim=$!
+for _ in $(seq 100); do [ -n "$(leaves)" ] && break; sleep 0.2; done
+kill -9 "$victim"; wait "$victim" 2>/dev/null
+sleep 1
+check "a killed run's leaf is still there before the next run" test -n "$(leaves)"
+"$SBX" run --pids 50 -- true
+check "the next run swept it" test -z "$(leaves)"
+
+# 6. Rootless in a delegated subtree (what systemd's Delegate=yes gives a user).
+id sbxvm >/dev/null 2>&1 || useradd -M -d /tmp sbxvm 2>/dev/null || true
+user=$(id -u sbxvm 2>/dev/null || echo 1500)
+mkdir -p "$CG/deleg"
+chown "$user" "$CG/deleg" "$CG/deleg/cgroup.procs" "$CG/deleg/cgroup.threads" "$CG/deleg/cgroup.subtree_control"
+as_user() { setpriv --reuid="$user" --regid="$user" --clear-groups -- env HOME=/tmp "$@"; }
+# sbx is the only process in the delegated cgroup: it moves itself into a leaf, then limits the run.
+out=$(sh -c 'echo $$ > /sys/fs/cgroup/deleg/cgroup.procs; exec "$@"' sh \
+      setpriv --reuid="$user" --regid="$user" --clear-groups -- env HOME=/tmp \
+      "$SBX" run --memory 30M -- dd if=/dev/zero of=/dev/null bs=100M count=1 2>&1); rc=$?
+echo "$out" | tail -1
+check "delegated, unprivileged: OOM-killed at 30M (137)" test "$rc" = 137
+check "delegated, unprivileged: reported" grep -q "memory limit 30 MiB reached" <<<"$out"
+check "delegated: nothing left in the subtree" test -z "$(ls -d "$CG"/deleg/sbx-* 2>/dev/null)"
+check "delegated: controllers given back" test -z "$(cat "$CG/deleg/cgroup.subtree_control")"
+rmdir "$CG/deleg"
+
+# 7. Refusals that say what to do.
+out=$(as_user "$SBX" run --memory 30M -- touch ran 2>&1); rc=$?
+echo "$out"
+check "not delegated: 125 with the systemd-run hint" test "$rc" = 125
+check "not delegated: says so" grep -q "systemd-run --user --scope -p Delegate=yes" <<<"$out"
+check "not delegated: the command did not run" test ! -e ran
+mkdir -p "$CG/nomem/c" && echo +pids > "$CG/nomem/cgroup.subtree_control"
+out=$(sh -c 'echo $$ > /sys/fs/cgroup/nomem/c/cgroup.procs; exec "$@"' sh "$SBX" run --memory 30M -- touch ran 2>&1); rc=$?
+echo "$out"
+check "controller missing: 125" test "$rc" = 125
+check "controller missing: named" grep -q "controller memory is not available in $CG/nomem/c (it offers: pids)" <<<"$out"
+check "controller missing: the command did not run" test ! -e ran
+echo $$ > "$CG/cgroup.procs"; rmdir "$CG/nomem/c" "$CG/nomem"
+
+echo "$failures failed"
+[ "$failures" = 0 ]
