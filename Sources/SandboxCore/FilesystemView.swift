@@ -89,7 +89,7 @@ public enum FilesystemView {
         return operations + policyOperations(project: project, runtimeDirectory: runtimeDirectory, policy: policy)
     }
 
-    static func policyOperations(project: String, runtimeDirectory: String?, policy: FilesystemPolicy) -> [MountOperation] {
+    public static func policyOperations(project: String, runtimeDirectory: String?, policy: FilesystemPolicy) -> [MountOperation] {
         var layered: [(target: String, isCover: Bool, operation: MountOperation)] = []
         func bind(_ path: String, writable: Bool) {
             layered.append((path, false, .bind(source: path, target: path, writable: writable)))

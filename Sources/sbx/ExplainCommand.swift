@@ -14,10 +14,11 @@ struct ExplainCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (policy, _, _, _) = try policyOptions.resolve()
+        let (policy, project, _, home) = try policyOptions.resolve()
         let seccomp = try PolicyEnforcement.seccomp(policy)
         let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy),
-                                  details: [("seccomp rules", seccomp.explanation())])
+                                  details: [("filesystem view", try FilesystemReport.lines(policy, project: project, home: home)),
+                                            ("seccomp rules", seccomp.explanation())])
         print(json ? report.json() : report.text(), terminator: "")
     }
 }

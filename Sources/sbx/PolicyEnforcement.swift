@@ -149,11 +149,12 @@ enum PolicyEnforcement {
     /// on the real file), missing `write` directories written with a trailing '/' created,
     /// other missing paths skipped: a hidden path that does not exist has nothing to leak (a
     /// missing protected path gets a placeholder, see `missingProtectedPaths`).
-    static func filesystem(_ policy: EffectivePolicy, home: String) throws -> FilesystemPolicy {
+    /// `createMissing: false` (for explain) leaves missing `write` directories out instead.
+    static func filesystem(_ policy: EffectivePolicy, home: String, createMissing: Bool = true) throws -> FilesystemPolicy {
         func existing(_ entries: [EffectivePolicy.PathEntry], create: Bool) throws -> [String] {
             try entries.compactMap { entry in
                 if let resolved = RunRequest.canonicalPath(entry.path) { return resolved }
-                guard create && entry.createIfMissing else { return nil }
+                guard create && createMissing && entry.createIfMissing else { return nil }
                 try makeDirectories(entry.path)
                 return RunRequest.canonicalPath(entry.path)
             }

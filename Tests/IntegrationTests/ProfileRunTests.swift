@@ -219,9 +219,16 @@ final class ProfileRunTests: XCTestCase {
 
     func testExplainShowsOriginsAndJSONParses() throws {
         let project = Harness.makeProject(for: .current)
-        let text = Harness.sbx(["explain", "--hide", "/opt/x"], as: .current, in: project)
+        mkdir(project + "/.git", 0o755)
+        let text = Harness.sbx(["explain", "--hide", "/opt/x", "--hide", "/usr/share/doc"], as: .current, in: project)
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("filesystem.hide") && text.stdout.contains("--hide"), text.stdout)
+        // The resulting tree: each path, its mode, and why.
+        let view = text.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        XCTAssertTrue(view.contains("\(project) read-write the project"), text.stdout)
+        XCTAssertTrue(view.contains("/usr/share/doc hidden filesystem.hide (--hide)"), text.stdout)
+        XCTAssertTrue(view.contains { $0.hasPrefix("\(project)/.git/hooks/ read-only filesystem.protect, missing") }, text.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/hooks"), "explain created something")
         let json = Harness.sbx(["explain", "--json"], as: .current, in: project)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
     }

@@ -1,0 +1,45 @@
+import Profiles
+import SandboxCore
+
+/// The filesystem a run would see, for `sbx explain`: each path the policy mounts, its mode,
+/// and why (the setting and where it was set), in the order the mounts are made.
+enum FilesystemReport {
+    static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
+        let filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
+        let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
+        var rows: [(path: String, mode: String, why: String)] = [
+            ("/", "read-only", "the host's top-level directories, each bound read-only"),
+            ("/tmp, /run, /dev/shm", "private", "fresh and empty: the host's are not visible"),
+            ("/proc, /dev", "private", "a procfs of the sandbox's pid namespace; a minimal /dev"),
+        ]
+        func origin(_ path: String, in entries: [EffectivePolicy.PathEntry], key: String) -> String? {
+            entries.first { RunRequest.canonicalPath($0.path) == path || $0.path == path }.map { "\(key) (\($0.origin))" }
+        }
+        for operation in FilesystemView.policyOperations(project: project, runtimeDirectory: runtime, policy: filesystem) {
+            switch operation {
+            case let .bind(_, target, writable):
+                let why = target == project ? "the project"
+                    : origin(target, in: policy.write, key: "filesystem.write")
+                    ?? origin(target, in: policy.read, key: "filesystem.read")
+                    ?? origin(target, in: policy.protect, key: "filesystem.protect")
+                    ?? (writable ? "pinned: a parent of a protected path, so that it cannot be renamed away" : "")
+                rows.append((target, writable ? "read-write" : "read-only", why))
+            case let .cover(target):
+                let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"
+                    : origin(target, in: policy.hide, key: "filesystem.hide") ?? "$XDG_RUNTIME_DIR"
+                rows.append((target, "hidden", why))
+            default:
+                continue
+            }
+        }
+        for missing in filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project) {
+            rows.append((missing.path + (missing.isDirectory ? "/" : ""), "read-only",
+                         "filesystem.protect, missing: held by an empty placeholder during a run"))
+        }
+        let width = min(rows.map(\.path.count).max() ?? 0, 60)
+        return rows.map { row in
+            row.path + String(repeating: " ", count: max(1, width - row.path.count + 2)) + row.mode
+                + String(repeating: " ", count: 12 - row.mode.count) + row.why
+        }
+    }
+}
