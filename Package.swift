@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // What Swift cannot call directly: clone3, pivot_root, mount_setattr, prctl, ioctl,
@@ -35,18 +37,33 @@ let package = Package(
             name: "Profiles",
             dependencies: ["TOMLKit"]
         ),
+        // The egress proxy in the supervisor: allow/deny rules, HTTP CONNECT, plain HTTP and
+        // SOCKS5 on one port (parsers from SwiftNIO), relaying, audit. Threads live here only,
+        // never in the sandbox's init.
+        .target(
+            name: "EgressProxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSOCKS", package: "swift-nio-extras"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // The command line: parses flags, resolves the policy, hands a plan to SandboxCore.
         .executableTarget(
             name: "sbx",
             dependencies: [
                 "SandboxCore",
                 "Profiles",
+                "EgressProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [.unsafeFlags(["-static-executable", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"])]
         ),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles"]),
+        .testTarget(name: "EgressProxyTests", dependencies: ["EgressProxy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SandboxCore"]),
     ]
 )

@@ -44,6 +44,9 @@ public struct FlagOverrides: Sendable {
         if let network {
             guard ["none", "proxy"].contains(network) else { throw fail("--net", "'\(network)' is not one of none, proxy") }
             scalar("network.mode", "--net", .string(network))
+        } else if !allowDomains.isEmpty {
+            // Allowing a domain means wanting the proxy, as with srt.
+            scalar("network.mode", "--allow-domain", .string("proxy"))
         }
         if let memory {
             guard Quantity.bytes(memory) != nil else { throw fail("--memory", "expected a size such as 512M or 2G, got '\(memory)'") }

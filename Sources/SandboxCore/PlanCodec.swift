@@ -36,6 +36,7 @@ enum PlanCodec {
         writer.byte(plan.landlock ? 1 : 0)
         writer.count(plan.resourceLimits.count)
         for limit in plan.resourceLimits { writer.count(Int(limit.resource)); writer.word(limit.value) }
+        writer.count(Int(plan.proxyPort))
         return writer.bytes
     }
 
@@ -68,11 +69,12 @@ enum PlanCodec {
         for _ in 0..<(try reader.count()) {
             resourceLimits.append(ResourceLimit(resource: Int32(try reader.count()), value: try reader.word()))
         }
+        let proxyPort = UInt16(truncatingIfNeeded: try reader.count())
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
                            mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
-                           resourceLimits: resourceLimits)
+                           resourceLimits: resourceLimits, proxyPort: proxyPort)
     }
 
     private struct Writer {

@@ -18,11 +18,12 @@ public struct RunRequest: Sendable {
     public var seccomp: SeccompPolicy
     public var landlock: Bool
     public var resourceLimits: [ResourceLimit]
+    public var proxyPort: UInt16
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
                 newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true,
-                resourceLimits: [ResourceLimit] = []) {
+                resourceLimits: [ResourceLimit] = [], proxyPort: UInt16 = 0) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -34,6 +35,7 @@ public struct RunRequest: Sendable {
         self.seccomp = seccomp
         self.landlock = landlock
         self.resourceLimits = resourceLimits
+        self.proxyPort = proxyPort
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -67,7 +69,8 @@ public struct RunRequest: Sendable {
                            newSession: newSession,
                            seccomp: seccomp,
                            landlock: landlock,
-                           resourceLimits: resourceLimits)
+                           resourceLimits: resourceLimits,
+                           proxyPort: proxyPort)
     }
 
     public static func currentDirectory() throws -> String {

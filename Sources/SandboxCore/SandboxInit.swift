@@ -23,6 +23,11 @@ public enum SandboxInit {
             try RootFilesystem(operations: plan.mounts).build()
             try checkShim(sbx_set_hostname(plan.hostname), "set the hostname")
             try checkShim(sbx_loopback_up(), "bring up the loopback interface")
+            var proxyListener: Int32 = -1
+            if plan.proxyPort != 0 {
+                proxyListener = sbx_listen_loopback(Int32(plan.proxyPort))
+                try checkShim(min(proxyListener, 0), "listen on 127.0.0.1:\(plan.proxyPort) for the egress proxy")
+            }
             let filter = try SeccompFilter(plan.seccomp)
             try dropPrivileges()
             if plan.landlock { try LandlockWall.apply() }
@@ -30,6 +35,10 @@ public enum SandboxInit {
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
             command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
             try channel.sendFrame([])
+            if proxyListener >= 0 {
+                try checkShim(sbx_send_fd(channel.fd, proxyListener), "hand the proxy's socket to sbx")
+                close(proxyListener)
+            }
         } catch {
             let message = (error as? SandboxError)?.message ?? "\(error)"
             try? channel.sendFrame(Array("cannot set up the sandbox: \(message)".utf8))

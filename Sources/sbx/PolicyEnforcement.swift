@@ -17,10 +17,6 @@ enum PolicyEnforcement {
             }
             warnings.append("\(setting) is not applied: \(why) (optional in the profile)")
         }
-        if policy.networkMode.value == "proxy" {
-            // Not a protection: without the proxy the sandbox simply has no network at all.
-            warnings.append("network.mode = proxy (\(policy.networkMode.origin)): the egress proxy is not implemented in this version; the sandbox has no network")
-        }
         return warnings
     }
 
@@ -35,7 +31,8 @@ enum PolicyEnforcement {
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
             ("landlock", landlockState(policy)),
-            ("network", policy.networkMode.value == "none" ? "loopback only: active" : "proxy requested: not yet, so loopback only"),
+            ("network", policy.networkMode.value == "none" ? "loopback only: active"
+                : "loopback only, egress through the proxy on 127.0.0.1:\(EgressSetup.port) (allow-list, audit): active"),
             ("cgroups", cgroupState(policy)),
         ]
     }

@@ -31,8 +31,11 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("allow-domain"), help: ArgumentHelp("Allow egress to DOMAIN (with --net proxy). Repeatable.", valueName: "domain"))
     var allowDomain: [String] = []
 
-    @Option(name: .customLong("net"), help: ArgumentHelp("Network: none or proxy.", valueName: "mode"))
+    @Option(name: .customLong("net"), help: ArgumentHelp("Network: none or proxy (--allow-domain implies proxy).", valueName: "mode"))
     var network: String?
+
+    @Option(name: .customLong("add-host"), help: ArgumentHelp("Resolve NAME to ADDRESS in the proxy, before DNS (like curl's --resolve). Repeatable.", valueName: "name=address"))
+    var addHost: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Memory limit, e.g. 2G.", valueName: "size"))
     var memory: String?

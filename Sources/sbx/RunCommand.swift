@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import EgressProxy
 import Profiles
 import SandboxCore
 
@@ -21,8 +22,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("pass-fd"), help: ArgumentHelp("Keep the open file descriptor N in the sandbox. Repeatable.", valueName: "n"))
     var passFD: [Int32] = []
 
-    @Flag(name: .long, help: "At the end, print the run's wall time and, with limits, its peak memory, CPU time and processes.")
+    @Flag(name: .long, help: "At the end, print the run's wall time, with limits its peak memory, CPU time and processes, and the audit file.")
     var verbose = false
+
+    @Flag(name: .long, help: "No summary of the proxy's connections at the end.")
+    var quiet = false
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after '--'.", valueName: "command"))
     var command: [String] = []
@@ -45,19 +49,33 @@ struct RunCommand: ParsableCommand {
         filesystem.protect += try placeholders.hold(
             missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
             existing: filesystem.protect)
+        // The proxy, in proxy mode: it runs on threads of this process until the sandbox is gone.
+        var proxy: ProxyServer? = nil
+        if policy.networkMode.value == "proxy" {
+            let environment = HostUser.environment()
+            proxy = ProxyServer(rules: try EgressSetup.rules(policy), hosts: try EgressSetup.hosts(policyOptions.addHost),
+                                audit: AuditLog(path: try EgressSetup.auditPath(environment: environment, home: home)))
+        }
+        defer { proxy?.shutdown() }
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
-            environmentRequests: policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" },
+            environmentRequests: policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" }
+                + (proxy == nil ? [] : EgressSetup.environment()),
             passedFileDescriptors: passFD,
             filesystem: filesystem,
             hostname: policy.hostname.value,
             newSession: !policy.tty.value,
             seccomp: try PolicyEnforcement.seccomp(policy),
             landlock: PolicyEnforcement.landlock(policy),
-            resourceLimits: fallbackLimits)
+            resourceLimits: fallbackLimits,
+            proxyPort: proxy == nil ? 0 : EgressSetup.port)
         let started = monotonicSeconds()
-        let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup)
+        let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
+                                        serveProxy: { try proxy?.serve(listeningFD: $0) })
         for finding in cgroup?.findings() ?? [] { SbxCommand.printError(finding) }
+        proxy?.shutdown()
+        if let proxy, !quiet, let summary = proxy.audit.summary() { SbxCommand.printError(summary) }
+        if let proxy, verbose, let path = proxy.audit.path { SbxCommand.printError("audit: \(path)") }
         if verbose {
             let usage = cgroup.map { ", " + $0.usage() } ?? ""
             SbxCommand.printError("run took \(RunCgroup.decimal(monotonicSeconds() - started)) s\(usage); exit status \(status)")

@@ -1,0 +1,101 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSOCKS
+
+/// The egress proxy of one run, served from the supervisor (the host side) on the socket the
+/// sandbox's 127.0.0.1:PORT listens on: HTTP CONNECT, plain HTTP and SOCKS5 on the same port,
+/// told apart by the first byte (5: SOCKS). Limits: connections at once, time to the request.
+public final class ProxyServer {
+    public static let maximumConnections = 512
+    /// A client must have sent its request (or SOCKS handshake) by then.
+    static let requestTimeout = TimeAmount.seconds(30)
+
+    public let audit: AuditLog
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let pool = NIOThreadPool(numberOfThreads: 2)
+    private let upstream: Upstream
+    private let open = NIOLockedValueBox(0)
+    private var server: Channel?
+    private let stopped = NIOLockedValueBox(false)
+
+    /// `hosts`: names mapped to addresses before the system resolver (--add-host).
+    public init(rules: EgressRules, hosts: [String: [IPAddress]], audit: AuditLog) {
+        self.audit = audit
+        pool.start()
+        upstream = Upstream(rules: rules, hosts: hosts, pool: pool, audit: audit)
+    }
+
+    /// Starts serving `listeningFD` (already bound and listening); returns at once.
+    public func serve(listeningFD: Int32) throws {
+        let upstream = self.upstream
+        let open = self.open
+        server = try ServerBootstrap(group: group)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                let admitted = open.withLockedValue { count -> Bool in
+                    guard count < Self.maximumConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ProtocolSniffer(upstream: upstream))
+                }
+            }
+            .withBoundSocket(listeningFD)
+            .wait()
+    }
+
+    /// Stops serving; the connections still open are closed. Safe to call more than once.
+    public func shutdown() {
+        let already = stopped.withLockedValue { (value: inout Bool) -> Bool in let was = value; value = true; return was }
+        guard !already else { return }
+        try? server?.close().wait()
+        try? group.syncShutdownGracefully()
+        try? pool.syncShutdownGracefully()
+    }
+}
+
+/// Looks at the first byte of a connection and sets up the SOCKS or the HTTP pipeline.
+final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let upstream: Upstream
+    private var deadline: Scheduled<Void>?
+
+    init(upstream: Upstream) { self.upstream = upstream }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: ProxyServer.requestTimeout) {
+            if (try? channel.pipeline.syncOperations.handler(type: RelayHandler.self)) == nil { channel.close(promise: nil) }
+        }
+        channel.closeFuture.whenComplete { _ in self.deadline?.cancel() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
+        let pipeline = context.pipeline
+        let handlers: [ChannelHandler]
+        if first == 5 {
+            let handshake = SOCKSServerHandshakeHandler()
+            handlers = [handshake, SOCKSProxyHandler(upstream: upstream, handshake: handshake)]
+        } else {
+            let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+            let encoder = HTTPResponseEncoder()
+            handlers = [decoder, encoder, HTTPProxyHandler(upstream: upstream, encoder: encoder, decoder: decoder)]
+        }
+        do {
+            try pipeline.syncOperations.addHandlers(handlers, position: .after(self))
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+        pipeline.syncOperations.removeHandler(self, promise: nil)
+    }
+}

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOPosix
+
+/// Opens the connection a client asked for, if the rules allow it: decides on the name first
+/// (an unlisted name is not even resolved), resolves it on the host side (`hosts` first, as
+/// curl's --resolve, then getaddrinfo on a thread), checks each address, connects to the first
+/// admitted one. Every attempt ends up in the audit log.
+struct Upstream {
+    let rules: EgressRules
+    let hosts: [String: [IPAddress]]
+    let pool: NIOThreadPool
+    let audit: AuditLog
+
+    struct Refused: Error {
+        let reason: String
+    }
+
+    /// The connected channel (its pipeline built by `initializer`) and the audit entry to
+    /// complete when the connection ends.
+    func connect(host: String, port: Int, proto: String, on eventLoop: EventLoop,
+                 initializer: @escaping (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
+        let name = EgressRules.normalize(host) ?? host
+        func refuse(_ reason: String, address: String? = nil) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
+            audit.record(AuditLog.Entry(proto: proto, host: name, port: port, address: address, allowed: false, rule: reason))
+            return eventLoop.makeFailedFuture(Refused(reason: reason))
+        }
+        guard case .allowed(let rule) = rules.decide(host: host, port: port) else {
+            if case .refused(let reason) = rules.decide(host: host, port: port) { return refuse(reason) }
+            return refuse("refused")
+        }
+        return resolve(name, on: eventLoop).flatMap { addresses -> EventLoopFuture<(Channel, AuditLog.Entry)> in
+            guard !addresses.isEmpty else { return refuse("\(name): no address found") }
+            var admitted: [IPAddress] = []
+            var reason = ""
+            for address in addresses {
+                switch rules.admits(address, host: name, port: port, rule: rule) {
+                case .allowed: admitted.append(address)
+                case .refused(let why): reason = why
+                }
+            }
+            guard let address = admitted.first, let socketAddress = try? SocketAddress(ipAddress: address.description, port: port) else {
+                return refuse(reason, address: addresses.first?.description)
+            }
+            return ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(10))
+                .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .channelInitializer(initializer)
+                .connect(to: socketAddress)
+                .map { channel in
+                    (channel, AuditLog.Entry(proto: proto, host: name, port: port, address: address.description, allowed: true, rule: rule.text))
+                }
+                .flatMapError { error in refuse("\(name):\(port): cannot connect to \(address): \(error)", address: address.description) }
+        }
+    }
+
+    private func resolve(_ name: String, on eventLoop: EventLoop) -> EventLoopFuture<[IPAddress]> {
+        if let literal = IPAddress(name) { return eventLoop.makeSucceededFuture([literal]) }
+        if let mapped = hosts[name] { return eventLoop.makeSucceededFuture(mapped) }
+        return pool.runIfActive(eventLoop: eventLoop) { Self.getaddrinfo(name) }
+    }
+
+    /// The system resolver (/etc/hosts, DNS) as configured on the host.
+    static func getaddrinfo(_ name: String) -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard Glibc.getaddrinfo(name, nil, &hints, &result) == 0 else { return [] }
+        defer { freeaddrinfo(result) }
+        var addresses: [IPAddress] = []
+        var cursor = result
+        while let info = cursor?.pointee {
+            if info.ai_family == AF_INET, let sa = info.ai_addr {
+                let bytes = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+                addresses.append(IPAddress(bytes: bytes))
+            } else if info.ai_family == AF_INET6, let sa = info.ai_addr {
+                let bytes = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+                addresses.append(IPAddress(bytes: bytes))
+            }
+            cursor = info.ai_next
+        }
+        var seen = Set<IPAddress>()
+        return addresses.filter { seen.insert($0).inserted }
+    }
+}

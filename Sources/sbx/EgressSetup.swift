@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EgressProxy
+import Profiles
+import SandboxCore
+
+/// What a run in proxy mode needs: the rules from the profile, the name overrides from
+/// --add-host, the audit file, and the variables that point the sandbox's tools at the proxy.
+enum EgressSetup {
+    /// The proxy's port on the sandbox's own 127.0.0.1 (its network namespace is private, so
+    /// a fixed port cannot clash).
+    static let port: UInt16 = 3128
+
+    static func rules(_ policy: EffectivePolicy) throws -> EgressRules {
+        let ports = policy.networkPorts.isEmpty ? [80, 443] : policy.networkPorts.map(\.value)
+        do {
+            return try EgressRules(allow: policy.networkAllow.map(\.value), deny: policy.networkDeny.map(\.value), defaultPorts: ports)
+        } catch {
+            let entry = (policy.networkAllow + policy.networkDeny).first { $0.value == error.entry }
+            let key = policy.networkAllow.contains { $0.value == error.entry } ? "network.allow" : "network.deny"
+            throw ProfileError(entry?.origin ?? policy.networkMode.origin, keyPath: key, "'\(error.entry)': \(error.message)")
+        }
+    }
+
+    /// --add-host NAME=ADDRESS entries.
+    static func hosts(_ entries: [String]) throws -> [String: [IPAddress]] {
+        var hosts: [String: [IPAddress]] = [:]
+        for entry in entries {
+            guard let equals = entry.firstIndex(of: "="), let address = IPAddress(String(entry[entry.index(after: equals)...])),
+                  !entry[..<equals].isEmpty else {
+                throw SandboxError("--add-host '\(entry)': expected NAME=ADDRESS, e.g. api.example.test=127.0.0.1")
+            }
+            hosts[entry[..<equals].lowercased(), default: []].append(address)
+        }
+        return hosts
+    }
+
+    /// $XDG_STATE_HOME/sbx/runs/SECONDS-PID.jsonl (directories created, private).
+    static func auditPath(environment: [String: String], home: String) throws -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state"
+        var prefix = ""
+        for component in (state + "/sbx/runs").split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw SandboxError.system("create \(prefix) for the run's audit file", errno: errno)
+            }
+        }
+        return prefix + "/\(time(nil))-\(getpid()).jsonl"
+    }
+
+    /// NAME=VALUE entries: the usual proxy variables and the per-tool ones real tools read.
+    static func environment() -> [String] {
+        let http = "http://127.0.0.1:\(port)", socks = "socks5h://127.0.0.1:\(port)"
+        let none = "localhost,127.0.0.1,::1"
+        return [
+            "HTTP_PROXY=\(http)", "HTTPS_PROXY=\(http)", "http_proxy=\(http)", "https_proxy=\(http)",
+            "ALL_PROXY=\(socks)", "all_proxy=\(socks)", "NO_PROXY=\(none)", "no_proxy=\(none)",
+            "npm_config_proxy=\(http)", "npm_config_https_proxy=\(http)", "YARN_HTTP_PROXY=\(http)", "YARN_HTTPS_PROXY=\(http)",
+            "PIP_PROXY=\(http)", "CARGO_HTTP_PROXY=\(http)", "GRPC_PROXY=\(http)", "grpc_proxy=\(http)",
+            "NODE_USE_ENV_PROXY=1",
+            "JAVA_TOOL_OPTIONS=-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=\(port) -Dhttps.proxyHost=127.0.0.1 "
+                + "-Dhttps.proxyPort=\(port) -Dhttp.nonProxyHosts=localhost|127.0.0.1",
+            "CLOUDSDK_PROXY_TYPE=http", "CLOUDSDK_PROXY_ADDRESS=127.0.0.1", "CLOUDSDK_PROXY_PORT=\(port)",
+        ]
+    }
+}

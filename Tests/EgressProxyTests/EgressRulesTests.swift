@@ -1,0 +1,54 @@
+import XCTest
+@testable import EgressProxy
+
+final class EgressRulesTests: XCTestCase {
+    func allowed(_ decision: EgressRules.Decision) -> String? {
+        if case .allowed(let rule) = decision { return rule.text }
+        return nil
+    }
+
+    func testHostsWildcardsPortsAndDenyWins() throws {
+        let rules = try EgressRules(allow: ["api.example.test", "*.github.test", "db.example.test:5432", "any.example.test:*"],
+                                    deny: ["evil.github.test"])
+        XCTAssertEqual(allowed(rules.decide(host: "API.Example.Test.", port: 443)), "api.example.test")
+        XCTAssertNil(allowed(rules.decide(host: "api.example.test", port: 22)), "an unlisted port")
+        XCTAssertEqual(allowed(rules.decide(host: "raw.github.test", port: 443)), "*.github.test")
+        XCTAssertNil(allowed(rules.decide(host: "github.test", port: 443)), "a wildcard does not match its apex")
+        XCTAssertNil(allowed(rules.decide(host: "xgithub.test", port: 443)))
+        XCTAssertEqual(rules.decide(host: "evil.github.test", port: 443), .refused("evil.github.test:443 denied by evil.github.test"))
+        XCTAssertEqual(allowed(rules.decide(host: "db.example.test", port: 5432)), "db.example.test:5432")
+        XCTAssertNil(allowed(rules.decide(host: "db.example.test", port: 443)))
+        XCTAssertEqual(allowed(rules.decide(host: "any.example.test", port: 2222)), "any.example.test:*")
+        XCTAssertEqual(rules.decide(host: "other.test", port: 443), .refused("other.test:443 not in allow-list"))
+        XCTAssertNil(allowed(rules.decide(host: "bücher.test", port: 443)), "not ASCII")
+    }
+
+    func testAddressesAndCIDRs() throws {
+        let rules = try EgressRules(allow: ["203.0.113.0/24", "[2001:db8::1]:443", "198.51.100.7"], deny: ["203.0.113.9"])
+        XCTAssertEqual(allowed(rules.decide(host: "203.0.113.5", port: 80)), "203.0.113.0/24")
+        XCTAssertNil(allowed(rules.decide(host: "203.0.113.9", port: 80)))
+        XCTAssertEqual(allowed(rules.decide(host: "[2001:db8::1]", port: 443)), "[2001:db8::1]:443")
+        XCTAssertNil(allowed(rules.decide(host: "2001:db8::2", port: 443)))
+        // An address literal never matches a name rule, nor a name an address rule.
+        let names = try EgressRules(allow: ["example.test"], deny: [])
+        XCTAssertNil(allowed(names.decide(host: "192.0.2.1", port: 443)))
+    }
+
+    func testResolvedPrivateAddressesNeedTheExactHostOrAddress() throws {
+        let rules = try EgressRules(allow: ["*.wild.test", "exact.test", "10.1.0.0/16"], deny: ["192.168.0.0/16"])
+        let wildcard = rules.allow[0], exact = rules.allow[1], network = rules.allow[2]
+        for special in ["127.0.0.1", "169.254.169.254", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0"] {
+            XCTAssertNil(allowed(rules.admits(IPAddress(special)!, host: "a.wild.test", port: 443, rule: wildcard)), special)
+        }
+        XCTAssertNotNil(allowed(rules.admits(IPAddress("93.184.216.34")!, host: "a.wild.test", port: 443, rule: wildcard)))
+        XCTAssertNotNil(allowed(rules.admits(IPAddress("127.0.0.1")!, host: "exact.test", port: 443, rule: exact)))
+        XCTAssertNotNil(allowed(rules.admits(IPAddress("10.1.2.3")!, host: "10.1.2.3", port: 443, rule: network)))
+        XCTAssertNil(allowed(rules.admits(IPAddress("192.168.1.1")!, host: "exact.test", port: 443, rule: exact)), "deny wins after resolution")
+    }
+
+    func testBadEntries() {
+        for entry in ["", "exa mple.test", "*.", "a.test:0", "a.test:x", "10.0.0.0/33", "[::1", "[::1]x", "bücher.test", "*.*.test"] {
+            XCTAssertThrowsError(try EgressRules(allow: [entry], deny: []), entry)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import XCTest
+
+/// The egress proxy with real clients in a real sandbox, against upstream servers on the host's
+/// 127.0.0.1 (names mapped with --add-host, which the private-address rule lets through only
+/// because the entry names that exact host).
+final class EgressTests: XCTestCase {
+    nonisolated(unsafe) static var upstream: Launched?
+    static let port = 20000 + Int(getpid() % 20000)
+    static let root = Harness.workRoot + "/egress-upstream"
+
+    /// One HTTP server for the whole class, serving `root`: a small file and a 20 MB one.
+    override class func setUp() {
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/hello", contents: Data("hello from upstream\n".utf8))
+        var big = Data(count: 20 << 20)
+        big.withUnsafeMutableBytes { for i in 0..<$0.count { $0[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) } }
+        FileManager.default.createFile(atPath: root + "/big", contents: big)
+
+        upstream = Harness.launch(["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1"], as: .current, in: root)
+        _ = upstream!.wait(until: { Harness.shell(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/hello"]) == 0 })
+    }
+
+    override class func tearDown() {
+        if let upstream { kill(upstream.pid, SIGTERM); _ = upstream.finish() }
+    }
+
+    func run(_ flags: [String], _ script: String, as caller: Caller = .current) -> RunResult {
+        let project = Harness.makeProject(for: caller)
+        return Harness.sbx(["run"] + flags + ["--", "/bin/sh", "-c", script], as: caller, in: project, timeout: 60)
+    }
+
+    var p: Int { Self.port }
+
+    func testAllowedHostWorksOverHTTPConnectAndSOCKS() {
+        for caller in Harness.callers {
+            let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "up.test=127.0.0.1"], """
+                curl -sS http://up.test:\(p)/hello
+                curl -sS -p http://up.test:\(p)/hello
+                curl -sS --socks5-hostname 127.0.0.1:3128 http://up.test:\(p)/hello
+                python3 -c 'import urllib.request; print(urllib.request.urlopen("http://up.test:\(p)/hello").read().decode(), end="")'
+                python3 -c 'import requests; print(requests.get("http://up.test:\(p)/hello").text, end="")'
+                """, as: caller)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertEqual(result.stdout, String(repeating: "hello from upstream\n", count: 5), "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("sbx: 5 connections allowed, 0 refused"), result.stderr)
+        }
+    }
+
+    func testRefusalsNameTheHostAndTheReason() {
+        let result = run(["--allow-domain", "up.test:\(p)", "--allow-domain", "*.wild.test:\(p)", "--add-host", "up.test=127.0.0.1",
+                          "--add-host", "a.wild.test=127.0.0.1", "--add-host", "wild.test=127.0.0.1"], """
+            curl -s http://up.test:\(p + 1)/hello; echo
+            curl -s http://other.test:\(p)/hello; echo
+            curl -s --noproxy '' http://127.0.0.1:\(p)/hello; echo
+            curl -s http://a.wild.test:\(p)/hello; echo
+            curl -s http://wild.test:\(p)/hello; echo
+            curl -s -o /dev/null -w '%{http_connect}\\n' -p https://other.test/; true
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            "sbx: up.test:\(p + 1) not in allow-list",
+            "sbx: other.test:\(p) not in allow-list",
+            "sbx: 127.0.0.1:\(p) not in allow-list",
+            "sbx: a.wild.test resolves to 127.0.0.1, a loopback, link-local or private address that *.wild.test:\(p) does not name",
+            "sbx: wild.test:\(p) not in allow-list",
+            "403",
+        ], result.stdout)
+        XCTAssertTrue(result.stderr.contains("0 connections allowed, 6 refused"), result.stderr)
+    }
+
+    func testDenyWinsAndAnUnlistedNameIsNotResolved() throws {
+        let project = Harness.makeProject(for: .current)
+        FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[network]\nmode = \"proxy\"\nallow = [\"up.test:\(p)\"]\ndeny = [\"up.test\"]\n".utf8))
+        let denied = Harness.sbx(["run", "--profile", "./p.toml", "--add-host", "up.test=127.0.0.1", "--verbose", "--", "/bin/sh", "-c",
+                                  "curl -s http://up.test:\(p)/hello; echo; curl -s http://unlisted.test/"], as: .current, in: project)
+        XCTAssertTrue(denied.stdout.hasPrefix("sbx: up.test:\(p) denied by up.test\n"), denied.stdout)
+        let path = try XCTUnwrap(denied.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
+        let audit = try String(contentsOfFile: String(path), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(audit.count, 2)
+        let unlisted = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(audit[1].utf8)) as? [String: Any])
+        XCTAssertEqual(unlisted["host"] as? String, "unlisted.test")
+        XCTAssertEqual(unlisted["allowed"] as? Bool, false)
+        XCTAssertTrue(unlisted["address"] is NSNull, "an unlisted name was resolved: \(unlisted)")
+    }
+
+    func testSOCKSRefusalIsReplyTwo() {
+        let result = run(["--allow-domain", "up.test:\(p)"], """
+            python3 - <<'EOF'
+            import socket
+            s = socket.create_connection(("127.0.0.1", 3128))
+            s.sendall(b"\\x05\\x01\\x00")
+            assert s.recv(2) == b"\\x05\\x00"
+            name = b"evil.test"
+            s.sendall(b"\\x05\\x01\\x00\\x03" + bytes([len(name)]) + name + (443).to_bytes(2, "big"))
+            print(s.recv(10)[1])
+            EOF
+            """)
+        XCTAssertEqual(result.stdout, "2\n", result.stderr)
+    }
+
+    func testLargeTransfersAreIntactAndManyConnectionsWork() throws {
+        let expected = Harness.shell(["sh", "-c", "sha256sum < \(Self.root)/big > \(Self.root)/big.sum"])
+        XCTAssertEqual(expected, 0)
+        let sum = try String(contentsOfFile: Self.root + "/big.sum", encoding: .utf8)
+        let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "up.test=127.0.0.1", "--quiet"], """
+            curl -sS -p http://up.test:\(p)/big | sha256sum
+            curl -sS http://up.test:\(p)/big | sha256sum
+            for i in $(seq 40); do curl -sS -o /dev/null -w '%{http_code}\\n' http://up.test:\(p)/hello & done | sort | uniq -c | tr -s ' '
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, sum + sum + " 40 200\n", result.stderr)
+        XCTAssertEqual(result.stderr, "", "--quiet")
+    }
+
+    func testMalformedRequestsAreRefusedAndTheProxyKeepsServing() {
+        let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "up.test=127.0.0.1"], """
+            python3 - <<'EOF'
+            import socket
+            for garbage in [b"\\x00\\x01\\x02\\r\\n\\r\\n", b"GET\\r\\n\\r\\n", b"GET / HTTP/1.1\\r\\nHost: up.test\\r\\n\\r\\n",
+                            b"CONNECT nohost HTTP/1.1\\r\\n\\r\\n", b"GET http://up.test:\(p)/ HTTP/1.1\\r\\n" + b"X: " + b"a" * 200000 + b"\\r\\n\\r\\n",
+                            b"\\x05\\xff"]:
+                s = socket.create_connection(("127.0.0.1", 3128))
+                s.sendall(garbage)
+                s.shutdown(socket.SHUT_WR)
+                print(s.recv(12)[:12])
+            EOF
+            curl -sS http://up.test:\(p)/hello
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasSuffix("hello from upstream\n"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("200 OK"), result.stdout)
+    }
+
+    func testWithoutProxyModeThereIsNoProxy() {
+        let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
+        XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")
+    }
+}
