@@ -13,6 +13,8 @@ public struct CgroupLocation: Equatable, Sendable {
     public let directory: String
     /// Whether that is the hierarchy's root (exempt from the no-internal-processes rule).
     public let isRoot: Bool
+    /// cgroup v1 hierarchies are mounted too (a hybrid host: the controllers sit in v1).
+    public var isHybrid = false
 }
 
 public enum CgroupDiscovery {
@@ -26,7 +28,9 @@ public enum CgroupDiscovery {
 
     static func locate(mountinfo: String, membership: String) -> Result<CgroupLocation, CgroupUnavailable> {
         guard let path = unifiedPath(membership) else {
-            return .failure(CgroupUnavailable("this process is in no cgroup v2 hierarchy (no \"0::\" line in /proc/self/cgroup)"))
+            let deleted = membership.split(separator: "\n").contains { $0.hasPrefix("0::") && $0.hasSuffix(" (deleted)") }
+            return .failure(CgroupUnavailable(deleted ? "this process's cgroup v2 cgroup has been removed"
+                                                      : "this process is in no cgroup v2 hierarchy (no \"0::\" line in /proc/self/cgroup)"))
         }
         // A mount shows the hierarchy from its root; the process's path must lie below it.
         let mounts = cgroup2Mounts(mountinfo)
@@ -36,7 +40,12 @@ public enum CgroupDiscovery {
         }
         let relative = mount.root == "/" ? path : String(path.dropFirst(mount.root.count))
         let directory = mount.mountPoint + (relative == "/" ? "" : relative)
-        return .success(CgroupLocation(mountPoint: mount.mountPoint, directory: directory, isRoot: path == "/"))
+        var location = CgroupLocation(mountPoint: mount.mountPoint, directory: directory, isRoot: path == "/")
+        location.isHybrid = mountinfo.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.firstIndex(of: "-").map { $0 + 1 < fields.count && fields[$0 + 1] == "cgroup" } ?? false
+        }
+        return .success(location)
     }
 
     /// cgroup2 mounts: (mount point, root within the hierarchy), in mount order.

@@ -5,8 +5,8 @@ public enum ExitStatus {
     /// The command exists but could not be executed.
     public static let notExecutable: Int32 = 126
     public static let notFound: Int32 = 127
-    /// The run's timeout passed and the command ended on SIGTERM (as timeout(1) reports it).
-    /// Killed after the grace period: 137, the SIGKILL status.
+    /// The run's timeout passed and the command ended within the grace period after SIGTERM,
+    /// however it ended (as timeout(1) reports it). Killed after the grace period: 137.
     public static let timedOut: Int32 = 124
 
     /// A wait(2) status as a shell reports it: the exit code, or 128+N for signal N.

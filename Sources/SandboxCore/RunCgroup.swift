@@ -56,7 +56,7 @@ public final class RunCgroup {
             throw CgroupUnavailable("the cgroup v2 controller\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) "
                 + "\(missing.count > 1 ? "are" : "is") not available in \(parent) (it offers: "
                 + "\(available.isEmpty ? "none" : available.sorted().joined(separator: " "))). "
-                + (location.mountPoint == "/sys/fs/cgroup" ? Self.delegationHint
+                + (!location.isHybrid ? Self.delegationHint
                    : "This host mounts cgroup v2 at \(location.mountPoint) next to cgroup v1 (a hybrid layout): boot with "
                    + "systemd.unified_cgroup_hierarchy=1 for a pure cgroup v2 hierarchy"))
         }
@@ -114,6 +114,26 @@ public final class RunCgroup {
             restoreParent()
             throw CgroupUnavailable("cannot open \(path): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Whether a run with `limits` would get its cgroup, without creating anything: the
+    /// controllers are there and the cgroup is writable (for `sbx explain`).
+    public static func preflight(_ limits: CgroupLimits) -> CgroupUnavailable? {
+        let location: CgroupLocation
+        switch CgroupDiscovery.locate() {
+        case .success(let found): location = found
+        case .failure(let why): return why
+        }
+        let available = CgroupDiscovery.controllers(location.directory + "/cgroup.controllers")
+        let missing = limits.controllers.filter { !available.contains($0) }
+        if !missing.isEmpty {
+            return CgroupUnavailable("controller \(missing.joined(separator: ", ")) not available in \(location.directory)"
+                                     + (location.isHybrid ? " (a hybrid cgroup v1/v2 host)" : ""))
+        }
+        if access(location.directory, W_OK) != 0 {
+            return CgroupUnavailable("\(location.directory) is not delegated to this user")
+        }
+        return nil
     }
 
     static let delegationHint = "Run sbx in a delegated cgroup of its own: "

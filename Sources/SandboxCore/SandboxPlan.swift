@@ -46,7 +46,8 @@ public struct SandboxPlan: Equatable, Sendable {
 public struct ResourceLimit: Equatable, Sendable {
     /// RLIMIT_AS: bytes of address space.
     public static let addressSpace: Int32 = 9
-    /// RLIMIT_NPROC: processes of the user (counted per user, not per sandbox).
+    /// RLIMIT_NPROC: processes of the user, counted in the sandbox's user namespace (Linux
+    /// 5.14+); not enforced for root.
     public static let processes: Int32 = 6
 
     public let resource: Int32

@@ -8,18 +8,6 @@ import SandboxCore
 /// A protection that cannot be applied stops the run unless the profile lists it in
 /// `limits.optional`; then it is skipped with a warning on stderr. Never a half-applied sandbox.
 enum PolicyEnforcement {
-    /// The warnings to print, or an error naming the first protection that cannot be applied.
-    static func check(_ policy: EffectivePolicy) throws -> [String] {
-        var warnings: [String] = []
-        func unavailable(_ protection: String, _ setting: String, _ origin: Origin, _ why: String) throws {
-            guard policy.isOptional(protection) else {
-                throw SandboxError("\(setting) (\(origin)) cannot be applied: \(why). Remove it, or add \"\(protection)\" to limits.optional to run without it")
-            }
-            warnings.append("\(setting) is not applied: \(why) (optional in the profile)")
-        }
-        return warnings
-    }
-
     /// Which layer enforces what, for `sbx explain`.
     static func layers(_ policy: EffectivePolicy) -> [(layer: String, state: String)] {
         [
@@ -61,7 +49,7 @@ enum PolicyEnforcement {
             for (name, setting, origin) in requested {
                 guard policy.isOptional(name) else {
                     throw SandboxError("\(setting) (\(origin)) cannot be applied: \(error.reason). "
-                        + "Or remove the limit, or add \"\(name)\" to limits.optional to run without it")
+                        + "Otherwise remove the limit, or add \"\(name)\" to limits.optional to run without it")
                 }
                 switch name {
                 case "memory":
@@ -70,8 +58,8 @@ enum PolicyEnforcement {
                         + "address space, not the sandbox's memory")
                 case "pids":
                     fallback.append(ResourceLimit(resource: ResourceLimit.processes, value: UInt64(limits.pids!)))
-                    warnings.append("\(setting) is not applied; RLIMIT_NPROC stands in: it counts every process "
-                        + "of your user, so it is weak")
+                    warnings.append("\(setting) is not applied; RLIMIT_NPROC stands in: it counts the processes of "
+                        + "your user in the sandbox's user namespace, and is not enforced for root")
                 default:
                     warnings.append("\(setting) is not applied; nothing stands in for a CPU limit")
                 }
@@ -87,7 +75,9 @@ enum PolicyEnforcement {
         case .success(let location): where_ = "cgroup2 at \(location.mountPoint), this process in \(location.directory)"
         case .failure(let why): where_ = why.reason
         }
-        return limits.isEmpty ? "no limit requested (\(where_))" : "a leaf per run below this process's cgroup (\(where_))"
+        if limits.isEmpty { return "no limit requested (\(where_))" }
+        if let why = RunCgroup.preflight(limits) { return "cannot be applied here: \(why.reason)" }
+        return "a leaf per run below this process's cgroup (\(where_)): active"
     }
 
     static func timeout(_ policy: EffectivePolicy) -> RunTimeout? {

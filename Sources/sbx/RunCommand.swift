@@ -36,9 +36,6 @@ struct RunCommand: ParsableCommand {
             throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
         }
         let (policy, project, workingDirectory, home) = try policyOptions.resolve()
-        for warning in try PolicyEnforcement.check(policy) {
-            SbxCommand.printError("warning: " + warning)
-        }
         let (cgroup, fallbackLimits, limitWarnings) = try PolicyEnforcement.limits(policy)
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }

@@ -14,8 +14,10 @@ final class CgroupDiscoveryTests: XCTestCase {
 
     func testHybridLayoutFindsTheUnifiedMountNotSysFsCgroup() throws {
         let location = try CgroupDiscovery.locate(mountinfo: hybridMounts, membership: hybridMembership).get()
-        XCTAssertEqual(location, CgroupLocation(mountPoint: "/sys/fs/cgroup/unified",
-                                                directory: "/sys/fs/cgroup/unified/user.slice/session-3.scope", isRoot: false))
+        XCTAssertEqual(location.directory, "/sys/fs/cgroup/unified/user.slice/session-3.scope")
+        XCTAssertEqual(location.mountPoint, "/sys/fs/cgroup/unified")
+        XCTAssertTrue(location.isHybrid)
+        XCTAssertFalse(location.isRoot)
     }
 
     func testPureV2AndAMountOfASubtree() throws {
@@ -33,7 +35,7 @@ final class CgroupDiscoveryTests: XCTestCase {
             (hybridMounts, "12:memory:/user.slice\n", "no \"0::\" line"),
             ("25 24 0:23 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n", "0::/x\n", "no cgroup2 file system"),
             ("30 1 0:26 /other /mnt rw - cgroup2 cgroup2 rw\n", "0::/x\n", "does not show"),
-            (hybridMounts, "0::/gone (deleted)\n", "no \"0::\" line"),
+            (hybridMounts, "0::/gone (deleted)\n", "has been removed"),
         ] {
             guard case let .failure(why) = CgroupDiscovery.locate(mountinfo: mounts, membership: membership) else {
                 return XCTFail(reason)
