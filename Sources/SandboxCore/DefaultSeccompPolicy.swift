@@ -29,10 +29,10 @@ extension SeccompPolicy {
         syscalls += [0, 8, 0x20000, 0x20008, 0xffff_ffff].map {
             SeccompRule("personality", .allow, [SeccompCondition(argument: 0, .equal, $0)], reason: policy + " (PER_LINUX, PER_LINUX32, UNAME26, query)")
         }
-        syscalls += socketRules(reason: policy)
+        syscalls += socketAllowRules(reason: policy)
 
         let terminal = "default policy (typing into the terminal)"
-        var arguments = [0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */].map {
+        var arguments = socketRules(reason: policy) + [0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */].map {
             // Only the low 32 bits: the kernel truncates the request (CVE-2019-10063).
             SeccompRule("ioctl", .errno(EPERM_), [SeccompCondition(argument: 1, .maskedEqual(mask: 0xffff_ffff), UInt64($0))], reason: terminal)
         }
@@ -66,18 +66,26 @@ extension SeccompPolicy {
     ]
 
     /// unix (1), IPv4 (2), IPv6 (10), and netlink (16) for the routing protocol only (what
-    /// getaddrinfo and `ip` use). Other families: EAFNOSUPPORT, as if the kernel lacked them
-    /// (AF_VSOCK is a way out of some VMs, AF_PACKET and AF_KEY are attack surface).
+    /// getaddrinfo and `ip` use): allowed by value in the syscall filter.
+    static func socketAllowRules(reason: String) -> [SeccompRule] {
+        [1, 2, 10].map { SeccompRule("socket", .allow, [SeccompCondition(argument: 0, .equal, $0)], reason: reason) }
+            + [SeccompRule("socket", .allow, [SeccompCondition(argument: 0, .equal, 16), SeccompCondition(argument: 2, .equal, 0)],
+                           reason: reason + " (netlink: routing only)")]
+    }
+
+    /// The other families fail with EAFNOSUPPORT, as if the kernel lacked them (AF_VSOCK is a
+    /// way out of some VMs, AF_PACKET and AF_KEY are attack surface), and other netlink
+    /// protocols with EPROTONOSUPPORT: argument rules, whose errno wins over the syscall
+    /// filter's ENOSYS. The families in between by value, everything above netlink (on all 64
+    /// bits) with one comparison: a few rules instead of one per family.
     static func socketRules(reason: String) -> [SeccompRule] {
-        let allowedFamilies: [UInt64] = [1, 2, 10]
-        var rules = allowedFamilies.map { SeccompRule("socket", .allow, [SeccompCondition(argument: 0, .equal, $0)], reason: reason) }
-        rules.append(SeccompRule("socket", .allow, [SeccompCondition(argument: 0, .equal, 16), SeccompCondition(argument: 2, .equal, 0)],
-                                 reason: reason + " (netlink: routing only)"))
+        let family = reason + " (socket family)"
+        var rules = ([0] + Array(3...9) + Array(11...15)).map {
+            SeccompRule("socket", .errno(EAFNOSUPPORT_), [SeccompCondition(argument: 0, .equal, UInt64($0))], reason: family)
+        }
+        rules.append(SeccompRule("socket", .errno(EAFNOSUPPORT_), [SeccompCondition(argument: 0, .greater, 16)], reason: family))
         rules.append(SeccompRule("socket", .errno(EPROTONOSUPPORT_), [SeccompCondition(argument: 0, .equal, 16), SeccompCondition(argument: 2, .notEqual, 0)],
                                  reason: reason + " (netlink: routing only)"))
-        for family in UInt64(0)..<64 where !allowedFamilies.contains(family) && family != 16 {
-            rules.append(SeccompRule("socket", .errno(EAFNOSUPPORT_), [SeccompCondition(argument: 0, .equal, family)], reason: reason + " (socket family)"))
-        }
         return rules
     }
 

@@ -30,7 +30,10 @@ extension SeccompPolicy {
             } else if existing.allSatisfy({ $0.conditions.isEmpty && $0.action != .allow }) {
                 continue  // denied whatever the arguments
             } else {
-                leftOut += extra
+                // A deny no allowed call can meet only picks the errno of calls one filter
+                // refuses anyway (socket families); any other is named as left out.
+                let allows = existing.filter { $0.action == .allow }
+                leftOut += extra.filter { rule in !allows.allSatisfy { Self.disjoint($0, rule) } }
             }
         }
 
@@ -76,6 +79,25 @@ extension SeccompPolicy {
             arguments.insert(rule.conditions[0].argument)
         }
         return arguments.count == 1 ? arguments.first : nil
+    }
+
+    /// Whether no call can match both rules: some argument is compared by both in ways that
+    /// cannot hold together (only the cases the policies use are recognised).
+    static func disjoint(_ a: SeccompRule, _ b: SeccompRule) -> Bool {
+        for x in a.conditions {
+            for y in b.conditions where x.argument == y.argument {
+                switch (x.op, y.op) {
+                case (.equal, .equal): if x.value != y.value { return true }
+                case (.equal, .notEqual), (.notEqual, .equal): if x.value == y.value { return true }
+                case (.equal, .greater): if x.value <= y.value { return true }
+                case (.greater, .equal): if y.value <= x.value { return true }
+                case (.equal, .less): if x.value >= y.value { return true }
+                case (.less, .equal): if y.value >= x.value { return true }
+                default: continue
+                }
+            }
+        }
+        return false
     }
 
     private static func json(_ action: SeccompAction) -> String {

@@ -47,7 +47,7 @@ final class SeccompPolicyTests: XCTestCase {
     func testNestedUserNamespacesLiftTheNamespaceRulesOnly() {
         let nested = SeccompPolicy.standard(nestedUserNamespaces: true)
         XCTAssertEqual(nested.syscalls.filter { ["setns", "mount", "clone3"].contains($0.syscall) }.map(\.action), [.allow, .allow, .allow])
-        XCTAssertEqual(nested.arguments.map(\.syscall), ["ioctl", "ioctl"])
+        XCTAssertEqual(Set(nested.arguments.map(\.syscall)), ["socket", "ioctl"])
         XCTAssertTrue(SeccompPolicy.standard().arguments.contains { $0.syscall == "unshare" })
     }
 }
