@@ -13,6 +13,9 @@ enum EgressSetup {
     static let port: UInt16 = 3128
 
     static func rules(_ policy: EffectivePolicy) throws -> EgressRules {
+        if let bad = policy.networkPorts.first(where: { !(1...65535).contains($0.value) }) {
+            throw ProfileError(bad.origin, keyPath: "network.ports", "\(bad.value) is not a port (1-65535)")
+        }
         let ports = policy.networkPorts.isEmpty ? [80, 443] : policy.networkPorts.map(\.value)
         do {
             return try EgressRules(allow: policy.networkAllow.map(\.value), deny: policy.networkDeny.map(\.value), defaultPorts: ports)
@@ -31,22 +34,21 @@ enum EgressSetup {
                   !entry[..<equals].isEmpty else {
                 throw SandboxError("--add-host '\(entry)': expected NAME=ADDRESS, e.g. api.example.test=127.0.0.1")
             }
-            hosts[entry[..<equals].lowercased(), default: []].append(address)
+            guard let name = EgressRules.normalizedHost(String(entry[..<equals])) else {
+                throw SandboxError("--add-host '\(entry)': the name is not a plain ASCII host name")
+            }
+            hosts[name, default: []].append(address)
         }
         return hosts
     }
 
-    /// $XDG_STATE_HOME/sbx/runs/SECONDS-PID.jsonl (directories created, private).
-    static func auditPath(environment: [String: String], home: String) throws -> String {
-        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state"
-        var prefix = ""
-        for component in (state + "/sbx/runs").split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw SandboxError.system("create \(prefix) for the run's audit file", errno: errno)
-            }
+    /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`).
+    static func auditPath(stateDirectory: String) throws -> String {
+        let runs = stateDirectory + "/runs"
+        if mkdir(runs, 0o700) != 0 && errno != EEXIST {
+            throw SandboxError.system("create \(runs) for the run's audit file", errno: errno)
         }
-        return prefix + "/\(time(nil))-\(getpid()).jsonl"
+        return runs + "/\(time(nil))-\(getpid()).jsonl"
     }
 
     /// NAME=VALUE entries: the usual proxy variables and the per-tool ones real tools read.

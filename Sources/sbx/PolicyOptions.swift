@@ -96,9 +96,33 @@ enum HostUser {
         return "/"
     }
 
-    /// Where sbx keeps the journals of protected-path placeholders ($XDG_STATE_HOME/sbx).
-    static func placeholderDirectory(environment: [String: String], home: String) -> String {
-        (environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state") + "/sbx/placeholders"
+    /// Where sbx keeps its state (placeholder journals, audit files): `$XDG_STATE_HOME/sbx`
+    /// (default ~/.local/state/sbx), created private; when that cannot be created (a home that
+    /// is not the caller's, as under `sudo -u` or setpriv with HOME kept), /tmp/sbx-UID, which
+    /// must then be a private directory of the caller's. The sandboxes never see either
+    /// writable: home is read-only or hidden there, /tmp is private.
+    static func stateDirectory(environment: [String: String], home: String) throws -> String {
+        let preferred = (environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state") + "/sbx"
+        if (try? makePrivateDirectories(preferred)) != nil { return preferred }
+        let fallback = "/tmp/sbx-\(getuid())"
+        if mkdir(fallback, 0o700) != 0 && errno != EEXIST {
+            throw SandboxError.system("create \(preferred) or \(fallback) for sbx's state", errno: errno)
+        }
+        var info = stat()
+        guard lstat(fallback, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else {
+            throw SandboxError("\(preferred) cannot be created and \(fallback) is not a private directory of yours: "
+                               + "set XDG_STATE_HOME to a writable directory")
+        }
+        return fallback
+    }
+
+    private static func makePrivateDirectories(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SandboxError.system("create \(prefix)", errno: errno) }
+        }
+        guard access(path, W_OK) == 0 else { throw SandboxError.system("write to \(path)", errno: errno) }
     }
 
     static func profileStore(environment: [String: String], home: String) -> ProfileStore {

@@ -41,23 +41,25 @@ struct RunCommand: ParsableCommand {
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
         // Placeholders live until the sandbox is gone (this function returns or throws).
-        let placeholders = try ProtectionStubs(directory: HostUser.placeholderDirectory(environment: HostUser.environment(), home: home))
+        let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
+        let placeholders = try ProtectionStubs(directory: state + "/placeholders")
         defer { placeholders.release() }
         filesystem.protect += try placeholders.hold(
             missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
             existing: filesystem.protect)
         // The proxy, in proxy mode: it runs on threads of this process until the sandbox is gone.
         var proxy: ProxyServer? = nil
+        let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
         if policy.networkMode.value == "proxy" {
-            let environment = HostUser.environment()
-            proxy = ProxyServer(rules: try EgressSetup.rules(policy), hosts: try EgressSetup.hosts(policyOptions.addHost),
-                                audit: AuditLog(path: try EgressSetup.auditPath(environment: environment, home: home)))
+            proxy = ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost),
+                                audit: AuditLog(path: try EgressSetup.auditPath(stateDirectory: state)))
         }
         defer { proxy?.shutdown() }
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
-            environmentRequests: policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" }
-                + (proxy == nil ? [] : EgressSetup.environment()),
+            // The proxy's variables first: env.set and --env may change them.
+            environmentRequests: (proxy == nil ? [] : EgressSetup.environment())
+                + policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" },
             passedFileDescriptors: passFD,
             filesystem: filesystem,
             hostname: policy.hostname.value,

@@ -62,6 +62,17 @@ final class ProtectionTests: XCTestCase {
         XCTAssertEqual(entries(project), [".git"])
     }
 
+    /// A home the caller cannot write (HOME kept across setpriv or sudo -u): the state goes to
+    /// /tmp/sbx-UID and protection still holds.
+    func testAHomeThatIsNotTheCallersStillProtects() throws {
+        guard Harness.isRoot else { throw XCTSkip("needs a second user") }
+        let project = makeRepository(for: .unprivileged)
+        let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: .unprivileged, in: project,
+                                 environment: ["HOME": "/root"])
+        XCTAssertTrue(result.stderr.contains("Read-only file system"), result.stderr)
+        XCTAssertEqual(entries(project), [".git"])
+    }
+
     func testPlaceholdersLeftByAKilledSbxAreSweptByTheNextRun() {
         for caller in Harness.callers {
             let project = makeRepository(for: caller)
