@@ -77,6 +77,8 @@ public struct EgressRules: Sendable {
     }
 
     /// Lowercased, without a trailing dot, brackets of an IPv6 literal removed; nil when not ASCII.
+    public static func normalizedHost(_ host: String) -> String? { normalize(host) }
+
     static func normalize(_ host: String) -> String? {
         var name = host.lowercased()
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
@@ -111,7 +113,10 @@ public struct EgressRules: Sendable {
         if let address = IPAddress(body) {
             return Rule(target: .network(IPNetwork(address: address, prefix: address.bits)), ports: ports, text: entry)
         }
-        guard let name = normalize(body) else { throw fail("not a plain ASCII host name (write it in its xn-- form)") }
+        guard let name = normalize(body) else {
+            throw fail(body.unicodeScalars.contains { $0.value > 0x7e } ? "not a plain ASCII host name (write it in its xn-- form)"
+                                                                          : "not a host name, *.domain, address or CIDR")
+        }
         let label: (Substring) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x5f } }
         if name.hasPrefix("*.") {
             let domain = name.dropFirst(2)

@@ -64,6 +64,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A client that stops sending before its request is complete gets no answer to wait for.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .idle = state, let event = event as? ChannelEvent, case .inputClosed = event {
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         closing = true
         if case .idle = state {
@@ -87,7 +97,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }.whenComplete { result in
             switch result {
             case .failure(let error):
-                self.refuse(context: context, status: .forbidden, (error as? Upstream.Refused)?.reason ?? "\(error)")
+                self.refuse(context: context, error)
             case .success(let (upstreamChannel, entry)):
                 Self.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
                 self.state = .tunnel
@@ -138,7 +148,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }.whenComplete { result in
             switch result {
             case .failure(let error):
-                self.refuse(context: context, status: .forbidden, (error as? Upstream.Refused)?.reason ?? "\(error)")
+                self.refuse(context: context, error)
             case .success(let (upstreamChannel, entry)):
                 Self.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
                 guard case .connecting(let pending) = self.state else { return }
@@ -160,6 +170,12 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: helpers
+
+    /// 403 for what the rules refuse, 502 when the upstream could not be reached.
+    private func refuse(context: ChannelHandlerContext, _ error: Error) {
+        let refused = error as? Upstream.Refused
+        refuse(context: context, status: refused?.unreachable == false ? .forbidden : .badGateway, refused?.reason ?? "\(error)")
+    }
 
     private func refuse(context: ChannelHandlerContext, status: HTTPResponseStatus, _ reason: String) {
         state = .done

@@ -47,6 +47,16 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A client that stops sending before the handshake is complete gets no answer to wait for.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !tunnel, let event = event as? ChannelEvent, case .inputClosed = event {
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func connect(context: ChannelHandlerContext, request: SOCKSRequest) {
         let unbound = SOCKSAddress.address(try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
         guard request.command == .connect else {
@@ -65,8 +75,9 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             upstreamChannel.eventLoop.makeCompletedFuture { try upstreamChannel.pipeline.syncOperations.addHandler(upstreamSide) }
         }.whenComplete { result in
             switch result {
-            case .failure:
-                self.reply(context: context, .notAllowed, unbound, close: true)
+            case .failure(let error):
+                let unreachable = (error as? Upstream.Refused)?.unreachable ?? true
+                self.reply(context: context, unreachable ? .hostUnreachable : .notAllowed, unbound, close: true)
             case .success(let (upstreamChannel, entry)):
                 HTTPProxyHandler.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
                 self.tunnel = true

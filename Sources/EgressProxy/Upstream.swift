@@ -16,6 +16,9 @@ struct Upstream {
 
     struct Refused: Error {
         let reason: String
+        /// The rules allowed it, but no address answered (or none was found): not a policy
+        /// refusal, so clients get 502 / SOCKS "host unreachable" rather than 403 / "not allowed".
+        var unreachable = false
     }
 
     /// The connected channel (its pipeline built by `initializer`) and the audit entry to
@@ -23,16 +26,16 @@ struct Upstream {
     func connect(host: String, port: Int, proto: String, on eventLoop: EventLoop,
                  initializer: @escaping (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
         let name = EgressRules.normalize(host) ?? host
-        func refuse(_ reason: String, address: String? = nil) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
+        func refuse(_ reason: String, address: String? = nil, unreachable: Bool = false) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
             audit.record(AuditLog.Entry(proto: proto, host: name, port: port, address: address, allowed: false, rule: reason))
-            return eventLoop.makeFailedFuture(Refused(reason: reason))
+            return eventLoop.makeFailedFuture(Refused(reason: reason, unreachable: unreachable))
         }
         guard case .allowed(let rule) = rules.decide(host: host, port: port) else {
             if case .refused(let reason) = rules.decide(host: host, port: port) { return refuse(reason) }
             return refuse("refused")
         }
         return resolve(name, on: eventLoop).flatMap { addresses -> EventLoopFuture<(Channel, AuditLog.Entry)> in
-            guard !addresses.isEmpty else { return refuse("\(name): no address found") }
+            guard !addresses.isEmpty else { return refuse("\(name): no address found", unreachable: true) }
             var admitted: [IPAddress] = []
             var reason = ""
             for address in addresses {
@@ -41,18 +44,24 @@ struct Upstream {
                 case .refused(let why): reason = why
                 }
             }
-            guard let address = admitted.first, let socketAddress = try? SocketAddress(ipAddress: address.description, port: port) else {
-                return refuse(reason, address: addresses.first?.description)
-            }
-            return ClientBootstrap(group: eventLoop)
-                .connectTimeout(.seconds(10))
-                .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-                .channelInitializer(initializer)
-                .connect(to: socketAddress)
-                .map { channel in
-                    (channel, AuditLog.Entry(proto: proto, host: name, port: port, address: address.description, allowed: true, rule: rule.text))
+            guard !admitted.isEmpty else { return refuse(reason, address: addresses.first?.description) }
+            // Each admitted address in turn (an IPv6 one first on a host without IPv6 routes).
+            func attempt(_ index: Int, lastError: String) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
+                guard index < admitted.count, let socketAddress = try? SocketAddress(ipAddress: admitted[index].description, port: port) else {
+                    return refuse("\(name):\(port): cannot connect: \(lastError)", address: admitted.last?.description, unreachable: true)
                 }
-                .flatMapError { error in refuse("\(name):\(port): cannot connect to \(address): \(error)", address: address.description) }
+                let address = admitted[index]
+                return ClientBootstrap(group: eventLoop)
+                    .connectTimeout(.seconds(10))
+                    .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                    .channelInitializer(initializer)
+                    .connect(to: socketAddress)
+                    .map { channel in
+                        (channel, AuditLog.Entry(proto: proto, host: name, port: port, address: address.description, allowed: true, rule: rule.text))
+                    }
+                    .flatMapError { error in attempt(index + 1, lastError: "\(address): \(error)") }
+            }
+            return attempt(0, lastError: "no address")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EgressProxy
 import Profiles
 import SandboxCore
 
@@ -16,6 +17,7 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let (policy, project, _, home) = try policyOptions.resolve()
         let seccomp = try PolicyEnforcement.seccomp(policy)
+        _ = try EgressSetup.rules(policy)
         let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy),
                                   details: [("filesystem view", try FilesystemReport.lines(policy, project: project, home: home)),
                                             ("seccomp rules", seccomp.explanation())])

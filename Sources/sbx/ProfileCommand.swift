@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import EgressProxy
 import Profiles
 import SandboxCore
 
@@ -54,6 +55,7 @@ struct ProfileCommand: ParsableCommand {
             let (document, layer) = try store.load(profile)
             let merged = try ProfileMerger.merge(document, layer: layer, store: store)
             try ProfileCommand.checkSeccompEntries(merged)
+            try ProfileCommand.checkNetworkEntries(merged)
             print("\(document.source): ok (\(merged.chain.joined(separator: " -> ")))")
         }
     }
@@ -67,6 +69,22 @@ struct ProfileCommand: ParsableCommand {
                 guard case let .string(text) = item.value, !text.hasPrefix("!") else { continue }
                 do {
                     _ = try SeccompProfileRules.parse(text, deny: key == "seccomp.deny", reason: key)
+                } catch {
+                    throw ProfileError(item.origin, keyPath: key, "'\(text)': \(error.message)")
+                }
+            }
+        }
+    }
+
+    /// Egress entries, with the proxy's own parser.
+    static func checkNetworkEntries(_ merged: MergedProfile) throws {
+        for key in ["network.allow", "network.deny"] {
+            guard case let .list(items)? = merged.settings[key] else { continue }
+            for item in items {
+                // Entries with variables are checked once expanded, when a run starts.
+                guard case let .string(text) = item.value, !text.hasPrefix("!"), text.firstRange(of: "${") == nil else { continue }
+                do {
+                    _ = try EgressRules(allow: [text], deny: [])
                 } catch {
                     throw ProfileError(item.origin, keyPath: key, "'\(text)': \(error.message)")
                 }

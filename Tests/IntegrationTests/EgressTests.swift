@@ -132,6 +132,24 @@ final class EgressTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("200 OK"), result.stdout)
     }
 
+    /// Bad entries stop check, explain and run in any mode (fail closed), naming file, line and key.
+    func testBadNetworkEntriesAreErrorsEverywhere() {
+        let project = Harness.makeProject(for: .current)
+        for (text, message) in [("[network]\nallow = [\"a b.test\"]\n", "network.allow: 'a b.test': not a host name"),
+                                ("[network]\nmode = \"proxy\"\nports = [70000]\n", "network.ports: 70000 is not a port")] {
+            FileManager.default.createFile(atPath: project + "/p.toml", contents: Data(text.utf8))
+            for command in [["profile", "check", "./p.toml"], ["explain", "--profile", "./p.toml"], ["run", "--profile", "./p.toml", "--", "/bin/true"]]
+            where !(command[0] == "profile" && message.contains("ports")) {
+                let result = Harness.sbx(command, as: .current, in: project)
+                XCTAssertEqual(result.status, 125, "\(command)")
+                XCTAssertTrue(result.stderr.contains("p.toml:") && result.stderr.contains(message), "\(command): \(result.stderr)")
+            }
+        }
+        // --add-host names are normalised like the rules' (case, trailing dot).
+        let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "Up.Test.=127.0.0.1"], "curl -sS http://up.test:\(p)/hello")
+        XCTAssertEqual(result.stdout, "hello from upstream\n", result.stderr)
+    }
+
     func testWithoutProxyModeThereIsNoProxy() {
         let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")
