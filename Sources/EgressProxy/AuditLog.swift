@@ -3,8 +3,8 @@ import Glibc
 #endif
 import NIOConcurrencyHelpers
 
-/// Every connection attempt of a run, one JSON object per line in the run's audit file, and the
-/// counts for the summary sbx prints at the end.
+/// A run's audit file: one JSON object per line, for the run's start and end (`event`) and for
+/// every connection attempt through the proxy, and the counts for the summary sbx prints.
 public final class AuditLog: @unchecked Sendable {
     public struct Entry: Sendable {
         var proto: String
@@ -40,14 +40,32 @@ public final class AuditLog: @unchecked Sendable {
             }
         }
         guard fd >= 0 else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let line = "{\"time\":\(now.tv_sec).\(String(now.tv_nsec / 1_000_000).leftPadded(3)),\"protocol\":\(quote(entry.proto)),"
+        let line = "{\"time\":\(Self.now()),\"event\":\"connection\",\"protocol\":\(quote(entry.proto)),"
             + "\"host\":\(quote(entry.host)),\"port\":\(entry.port),\"address\":\(entry.address.map(quote) ?? "null"),"
             + "\"allowed\":\(entry.allowed),\"rule\":\(quote(entry.rule)),\"bytes_up\":\(entry.bytesUp),\"bytes_down\":\(entry.bytesDown)}\n"
+        writeLine(line)
+    }
+
+    private func writeLine(_ line: String) {
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
+
+    private static func now() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return "\(now.tv_sec).\(String(now.tv_nsec / 1_000_000).leftPadded(3))"
+    }
+
+    /// A line {"time": ..., "event": NAME, ...fields}; `fields` are (name, JSON value) pairs.
+    public func event(_ name: String, _ fields: [(String, String)]) {
+        guard fd >= 0 else { return }
+        let body = fields.map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",")
+        writeLine("{\"time\":\(Self.now()),\"event\":\(quote(name))" + (body.isEmpty ? "" : "," + body) + "}\n")
+    }
+
+    /// A JSON string literal, for `event` fields.
+    public func json(_ text: String) -> String { quote(text) }
 
     /// "12 connections allowed, 2 refused (evil.example:443 not in allow-list)"; nil when none.
     public func summary() -> String? {

@@ -153,6 +153,19 @@ public final class RunCgroup {
         return found
     }
 
+    /// The same as numbers, for the audit file: (name, value) pairs, absent ones left out.
+    public func usageNumbers() -> [(String, UInt64)] {
+        var numbers: [(String, UInt64)] = []
+        if let peak = CgroupDiscovery.readText(path + "/memory.peak").flatMap({ UInt64($0.filter { !$0.isWhitespace }) }) {
+            numbers.append(("memory_peak_bytes", peak))
+        }
+        if let cpu = Self.keyed(path + "/cpu.stat")["usage_usec"] { numbers.append(("cpu_usec", cpu)) }
+        if let pids = CgroupDiscovery.readText(path + "/pids.peak").flatMap({ UInt64($0.filter { !$0.isWhitespace }) }) {
+            numbers.append(("pids_peak", pids))
+        }
+        return numbers
+    }
+
     /// Peak memory, CPU time and processes of the run, for --verbose.
     public func usage() -> String {
         let cpu = Self.keyed(path + "/cpu.stat")["usage_usec"].map { Self.decimal(Double($0) / 1e6) + " s CPU" }

@@ -42,11 +42,23 @@ enum EgressSetup {
         return hosts
     }
 
-    /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`).
-    static func auditPath(stateDirectory: String) throws -> String {
+    /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`); the oldest files beyond
+    /// the newest `keep` are removed.
+    static func auditPath(stateDirectory: String, keep: Int = 200) throws -> String {
         let runs = stateDirectory + "/runs"
         if mkdir(runs, 0o700) != 0 && errno != EEXIST {
             throw SandboxError.system("create \(runs) for the run's audit file", errno: errno)
+        }
+        if let dir = opendir(runs) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name.hasSuffix(".jsonl") { names.append(name) }
+            }
+            closedir(dir)
+            // SECONDS-PID: numeric order of the seconds is the age.
+            let byAge = names.sorted { (Int($0.prefix { $0.isNumber }) ?? 0) < (Int($1.prefix { $0.isNumber }) ?? 0) }
+            for name in byAge.dropLast(keep - 1) { unlink(runs + "/" + name) }
         }
         return runs + "/\(time(nil))-\(getpid()).jsonl"
     }

@@ -48,11 +48,15 @@ struct RunCommand: ParsableCommand {
             missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
             existing: filesystem.protect)
         // The proxy, in proxy mode: it runs on threads of this process until the sandbox is gone.
+        // Every run has an audit file: its start and end, and the proxy's connections.
+        let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
+        audit.event("start", [("command", "[" + command.map(audit.json).joined(separator: ",") + "]"),
+                              ("profile", audit.json(policy.profile)), ("project", audit.json(project)),
+                              ("network", audit.json(policy.networkMode.value))])
         var proxy: ProxyServer? = nil
         let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
         if policy.networkMode.value == "proxy" {
-            proxy = ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost),
-                                audit: AuditLog(path: try EgressSetup.auditPath(stateDirectory: state)))
+            proxy = ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost), audit: audit)
         }
         defer { proxy?.shutdown() }
         let request = RunRequest(
@@ -71,13 +75,19 @@ struct RunCommand: ParsableCommand {
         let started = monotonicSeconds()
         let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
                                         serveProxy: { try proxy?.serve(listeningFD: $0) })
-        for finding in cgroup?.findings() ?? [] { SbxCommand.printError(finding) }
+        let findings = cgroup?.findings() ?? []
+        for finding in findings { SbxCommand.printError(finding) }
         proxy?.shutdown()
-        if let proxy, !quiet, let summary = proxy.audit.summary() { SbxCommand.printError(summary) }
-        if let proxy, verbose, let path = proxy.audit.path { SbxCommand.printError("audit: \(path)") }
+        let milliseconds = Int((monotonicSeconds() - started) * 1000)
+        let wall = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
+        audit.event("exit", [("status", String(status)), ("wall_seconds", wall)]
+                    + (cgroup?.usageNumbers() ?? []).map { ($0.0, String($0.1)) }
+                    + [("findings", "[" + findings.map(audit.json).joined(separator: ",") + "]")])
+        if proxy != nil, !quiet, let summary = audit.summary() { SbxCommand.printError(summary) }
         if verbose {
             let usage = cgroup.map { ", " + $0.usage() } ?? ""
-            SbxCommand.printError("run took \(RunCgroup.decimal(monotonicSeconds() - started)) s\(usage); exit status \(status)")
+            SbxCommand.printError("run took \(wall) s\(usage); exit status \(status)")
+            if let path = audit.path { SbxCommand.printError("audit: \(path)") }
         }
         throw ExitCode(status)
     }

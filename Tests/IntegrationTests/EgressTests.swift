@@ -76,9 +76,11 @@ final class EgressTests: XCTestCase {
                                   "curl -s http://up.test:\(p)/hello; echo; curl -s http://unlisted.test/"], as: .current, in: project)
         XCTAssertTrue(denied.stdout.hasPrefix("sbx: up.test:\(p) denied by up.test\n"), denied.stdout)
         let path = try XCTUnwrap(denied.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
-        let audit = try String(contentsOfFile: String(path), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(audit.count, 2)
-        let unlisted = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(audit[1].utf8)) as? [String: Any])
+        let lines = try String(contentsOfFile: String(path), encoding: .utf8).split(separator: "\n")
+        let events = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(events.map { $0["event"] as? String }, ["start", "connection", "connection", "exit"])
+        XCTAssertEqual(events.last?["status"] as? Int, 0)
+        let unlisted = events[2]
         XCTAssertEqual(unlisted["host"] as? String, "unlisted.test")
         XCTAssertEqual(unlisted["allowed"] as? Bool, false)
         XCTAssertTrue(unlisted["address"] is NSNull, "an unlisted name was resolved: \(unlisted)")

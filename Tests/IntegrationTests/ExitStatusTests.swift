@@ -41,6 +41,21 @@ final class ExitStatusTests: XCTestCase {
         }
     }
 
+    /// Every run leaves its audit file: the command at the start, the status and wall time at the end.
+    func testEveryRunHasAnAuditFile() throws {
+        let project = Harness.makeProject(for: .current)
+        let result = Harness.sbx(["run", "--verbose", "--", "/bin/sh", "-c", "exit 7"], as: .current, in: project)
+        XCTAssertEqual(result.status, 7)
+        let path = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12), result.stderr)
+        let events = try String(contentsOfFile: String(path), encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(events.first?["command"] as? [String], ["/bin/sh", "-c", "exit 7"])
+        XCTAssertEqual(events.last?["event"] as? String, "exit")
+        XCTAssertEqual(events.last?["status"] as? Int, 7)
+        XCTAssertNotNil(events.last?["wall_seconds"] as? Double)
+    }
+
     func testOwnFailuresAre125WithAnSbxMessage() {
         let project = Harness.makeProject(for: .current)
         for arguments in [["run", "--no-such-flag", "--", "true"], ["run"], ["run", "--pass-fd", "9", "--", "true"],

@@ -13,11 +13,15 @@ work=$(mktemp -d /tmp/sbx-vm.XXXXXX) && chmod 755 "$work" && cd "$work"
 
 [ "$(stat -fc %T "$CG")" = cgroup2fs ] && grep -qw memory "$CG/cgroup.controllers" || { echo "not a cgroup v2 guest"; exit 99; }
 
-# 1. Memory: a 200 MB allocation under a 50 MB limit is OOM-killed, said in words, 137.
-out=$("$SBX" run --memory 50M -- dd if=/dev/zero of=/dev/null bs=200M count=1 2>&1); rc=$?
-echo "$out" | tail -2
+# 1. Memory: a 200 MB allocation under a 50 MB limit is OOM-killed, said in words, 137, and the
+#    run's audit file ends with the status, the peak memory and the finding.
+out=$("$SBX" run --verbose --memory 50M -- dd if=/dev/zero of=/dev/null bs=200M count=1 2>&1); rc=$?
+echo "$out" | tail -3
 check "memory hog OOM-killed at the limit (137)" test "$rc" = 137
 check "OOM reported in words" grep -q "sbx: killed: memory limit 50 MiB reached" <<<"$out"
+audit=$(sed -n 's/^sbx: audit: //p' <<<"$out")
+check "the audit file has the exit, peak memory and finding" \
+    grep -q '"event":"exit","status":137,.*"memory_peak_bytes":.*"findings":\["killed: memory limit' "${audit:-/nonexistent}"
 check "control: the same allocation fits without the limit" "$SBX" run -- dd if=/dev/zero of=/dev/null bs=200M count=1 status=none
 
 # 2. Processes: a fork loop stops at pids.max, and the host can still start processes.
