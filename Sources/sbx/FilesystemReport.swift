@@ -5,7 +5,8 @@ import SandboxCore
 /// and why (the setting and where it was set), in the order the mounts are made.
 enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
-        let filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
+        filesystem.protect += GitWorktree.protectedPaths(project: project).filter { !filesystem.protect.contains($0) }
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
         var rows: [(path: String, mode: String, why: String)] = [
             ("/", "read-only", "the host's top-level directories, each bound read-only"),
@@ -22,6 +23,7 @@ enum FilesystemReport {
                     : origin(target, in: policy.write, key: "filesystem.write")
                     ?? origin(target, in: policy.read, key: "filesystem.read")
                     ?? origin(target, in: policy.protect, key: "filesystem.protect")
+                    ?? (filesystem.protect.contains(target) && !writable ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil)
                     ?? (writable ? "pinned: a parent of a protected path, so that it cannot be renamed away" : "")
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):

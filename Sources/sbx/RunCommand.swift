@@ -40,6 +40,7 @@ struct RunCommand: ParsableCommand {
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
+        filesystem.protect += GitWorktree.protectedPaths(project: project).filter { !filesystem.protect.contains($0) }
         // Placeholders live until the sandbox is gone (this function returns or throws).
         let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")

@@ -41,6 +41,23 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// A git worktree: commits work when the main repository is granted, and its hooks and
+    /// config (what .git/hooks and .git/config mean there) stay read-only.
+    func testAGitWorktreeCommitsButCannotWriteTheMainRepositorysHooks() throws {
+        for caller in Harness.callers {
+            let base = Harness.makeProject(for: caller)
+            let git = "git -c user.email=t@t -c user.name=t -c init.defaultBranch=main"
+            XCTAssertEqual(Harness.shell(["sh", "-c", "cd \(base) && mkdir main && cd main && \(git) init -q && \(git) commit -q --allow-empty -m one && \(git) worktree add -q ../wt 2>/dev/null && chown -R \(caller == .unprivileged ? "sbxtest:sbxtest" : "root:root") \(base)"]), 0)
+            let result = Harness.sbx(["run", "--rw", base + "/main/.git", "--", "/bin/sh", "-c", """
+                \(git) commit -q --allow-empty -m two && echo committed
+                echo evil > \(base)/main/.git/hooks/pre-commit || echo hook-refused
+                echo '[core]' >> \(base)/main/.git/config || echo config-refused
+                """], as: caller, in: base + "/wt")
+            XCTAssertEqual(result.stdout, "committed\nhook-refused\nconfig-refused\n", "\(caller): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/main/.git/hooks/pre-commit"))
+        }
+    }
+
     /// A dangling symlink at a protected path: writing through it would create its target.
     func testADanglingSymlinkAtAProtectedPathIsHeldAtItsTarget() {
         for caller in Harness.callers {
