@@ -90,16 +90,12 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return refuse(context: context, status: .badRequest, "CONNECT needs host:port, got '\(head.uri)'")
         }
         state = .connecting(pending: [])
-        let (clientSide, upstreamSide) = RelayHandler.pair()
         let channel = context.channel
-        upstream.connect(host: host, port: port, proto: "connect", on: context.eventLoop) { upstreamChannel in
-            upstreamChannel.eventLoop.makeCompletedFuture { try upstreamChannel.pipeline.syncOperations.addHandler(upstreamSide) }
-        }.whenComplete { result in
+        upstream.relayed(host: host, port: port, proto: "connect", on: context.eventLoop).whenComplete { result in
             switch result {
             case .failure(let error):
                 self.refuse(context: context, error)
-            case .success(let (upstreamChannel, entry)):
-                Self.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
+            case .success(let (upstreamChannel, clientSide)):
                 self.state = .tunnel
                 // Raw from here on: the response line by hand (an encoder would frame it).
                 var line = channel.allocator.buffer(capacity: 64)
@@ -139,18 +135,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !upstreamHead.headers.contains(name: "host") { upstreamHead.headers.add(name: "host", value: String(rest[..<authorityEnd])) }
 
         state = .connecting(pending: [])
-        let (clientSide, upstreamSide) = RelayHandler.pair()
         let channel = context.channel
-        upstream.connect(host: host, port: port, proto: "http", on: context.eventLoop) { upstreamChannel in
-            upstreamChannel.eventLoop.makeCompletedFuture {
-                try upstreamChannel.pipeline.syncOperations.addHandlers([HTTPRequestEncoder(), upstreamSide])
-            }
-        }.whenComplete { result in
+        let relayed = upstream.relayed(host: host, port: port, proto: "http", on: context.eventLoop, handlers: { [HTTPRequestEncoder()] })
+        relayed.whenComplete { result in
             switch result {
             case .failure(let error):
                 self.refuse(context: context, error)
-            case .success(let (upstreamChannel, entry)):
-                Self.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
+            case .success(let (upstreamChannel, clientSide)):
                 guard case .connecting(let pending) = self.state else { return }
                 // The answer comes back as raw bytes through the relay; the request goes out
                 // part by part through the upstream's encoder.
@@ -207,15 +198,5 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard !host.isEmpty, let port, (1...65535).contains(port) else { return nil }
         return (String(host), port)
-    }
-
-    /// Completes the audit entry with the byte counts when the upstream side closes.
-    static func audit(_ entry: AuditLog.Entry, client: RelayHandler, upstream: RelayHandler, log: AuditLog) {
-        upstream.onInactive = {
-            var entry = entry
-            entry.bytesUp = client.bytesRead
-            entry.bytesDown = upstream.bytesRead
-            log.record(entry)
-        }
     }
 }

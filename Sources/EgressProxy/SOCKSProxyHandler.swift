@@ -69,17 +69,13 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let ip = address.ipAddress, let p = address.port else { return reply(context: context, .addressUnsupported, unbound, close: true) }
             (host, port) = (ip, p)
         }
-        let (clientSide, upstreamSide) = RelayHandler.pair()
         let channel = context.channel
-        upstream.connect(host: host, port: port, proto: "socks5", on: context.eventLoop) { upstreamChannel in
-            upstreamChannel.eventLoop.makeCompletedFuture { try upstreamChannel.pipeline.syncOperations.addHandler(upstreamSide) }
-        }.whenComplete { result in
+        upstream.relayed(host: host, port: port, proto: "socks5", on: context.eventLoop).whenComplete { result in
             switch result {
             case .failure(let error):
                 let unreachable = (error as? Upstream.Refused)?.unreachable ?? true
                 self.reply(context: context, unreachable ? .hostUnreachable : .notAllowed, unbound, close: true)
-            case .success(let (upstreamChannel, entry)):
-                HTTPProxyHandler.audit(entry, client: clientSide, upstream: upstreamSide, log: self.upstream.audit)
+            case .success(let (upstreamChannel, clientSide)):
                 self.tunnel = true
                 let bound = upstreamChannel.localAddress.map(SOCKSAddress.address) ?? unbound
                 self.reply(context: context, .succeeded, bound, close: false)

@@ -65,6 +65,26 @@ struct Upstream {
         }
     }
 
+    /// `connect`, with the upstream's pipeline made of `handlers` and its side of a relay; gives
+    /// back the upstream channel and the client's side of the relay, and logs the connection
+    /// with its byte counts when the upstream closes.
+    func relayed(host: String, port: Int, proto: String, on eventLoop: EventLoop,
+                 handlers: @escaping () -> [ChannelHandler] = { [] }) -> EventLoopFuture<(Channel, RelayHandler)> {
+        let (clientSide, upstreamSide) = RelayHandler.pair()
+        let audit = self.audit
+        return connect(host: host, port: port, proto: proto, on: eventLoop) { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers(handlers() + [upstreamSide]) }
+        }.map { channel, entry in
+            upstreamSide.onInactive = {
+                var entry = entry
+                entry.bytesUp = clientSide.bytesRead
+                entry.bytesDown = upstreamSide.bytesRead
+                audit.record(entry)
+            }
+            return (channel, clientSide)
+        }
+    }
+
     private func resolve(_ name: String, on eventLoop: EventLoop) -> EventLoopFuture<[IPAddress]> {
         if let literal = IPAddress(name) { return eventLoop.makeSucceededFuture([literal]) }
         if let mapped = hosts[name] { return eventLoop.makeSucceededFuture(mapped) }

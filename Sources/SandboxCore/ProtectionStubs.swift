@@ -53,7 +53,7 @@ public final class ProtectionStubs {
     public func hold(missing: [Missing], existing: [String]) throws -> [String] {
         if missing.isEmpty && access(directory, F_OK) != 0 { return [] }  // nothing to create or adopt
         do {
-            try Self.makeDirectory(directory)
+            try makeDirectories(directory, mode: 0o700)
         } catch let error as SandboxError {
             throw SandboxError(error.message + " (sbx keeps the journal of placeholders for missing protected paths there; set XDG_STATE_HOME to a writable directory)")
         }
@@ -187,15 +187,6 @@ public final class ProtectionStubs {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
-    private static func makeDirectory(_ path: String) throws {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw SandboxError.system("create \(prefix)", errno: errno)
-            }
-        }
-    }
 }
 
 extension ProtectionStubs {

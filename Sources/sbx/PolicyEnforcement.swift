@@ -142,7 +142,11 @@ enum PolicyEnforcement {
             try entries.compactMap { entry in
                 if let resolved = RunRequest.canonicalPath(entry.path) { return resolved }
                 guard create && createMissing && entry.createIfMissing else { return nil }
-                try makeDirectories(entry.path)
+                do {
+                    try makeDirectories(entry.path, mode: 0o755)
+                } catch let error as SandboxError {
+                    throw SandboxError(error.message + " (filesystem.write)")
+                }
                 return RunRequest.canonicalPath(entry.path)
             }
         }
@@ -153,13 +157,4 @@ enum PolicyEnforcement {
                                 protect: try existing(policy.protect, create: false))
     }
 
-    private static func makeDirectories(_ path: String) throws {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw SandboxError.system("create \(prefix) (filesystem.write)", errno: errno)
-            }
-        }
-    }
 }

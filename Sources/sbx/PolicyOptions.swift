@@ -103,7 +103,7 @@ enum HostUser {
     /// writable: home is read-only or hidden there, /tmp is private.
     static func stateDirectory(environment: [String: String], home: String) throws -> String {
         let preferred = (environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.local/state") + "/sbx"
-        if (try? makePrivateDirectories(preferred)) != nil { return preferred }
+        if (try? makeDirectories(preferred, mode: 0o700)) != nil, access(preferred, W_OK) == 0 { return preferred }
         let fallback = "/tmp/sbx-\(getuid())"
         if mkdir(fallback, 0o700) != 0 && errno != EEXIST {
             throw SandboxError.system("create \(preferred) or \(fallback) for sbx's state", errno: errno)
@@ -116,14 +116,6 @@ enum HostUser {
         return fallback
     }
 
-    private static func makePrivateDirectories(_ path: String) throws {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SandboxError.system("create \(prefix)", errno: errno) }
-        }
-        guard access(path, W_OK) == 0 else { throw SandboxError.system("write to \(path)", errno: errno) }
-    }
 
     static func profileStore(environment: [String: String], home: String) -> ProfileStore {
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
