@@ -76,6 +76,16 @@ enum EgressSetup {
             "JAVA_TOOL_OPTIONS=-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=\(port) -Dhttps.proxyHost=127.0.0.1 "
                 + "-Dhttps.proxyPort=\(port) -Dhttp.nonProxyHosts=localhost|127.0.0.1",
             "CLOUDSDK_PROXY_TYPE=http", "CLOUDSDK_PROXY_ADDRESS=127.0.0.1", "CLOUDSDK_PROXY_PORT=\(port)",
-        ]
+        ] + (ownPath().map { ["GIT_SSH_COMMAND=ssh -o ProxyCommand='\($0) connect %h %p'"] } ?? [])
+    }
+
+    /// This binary, for `sbx connect` inside the sandbox (the host's files are visible there,
+    /// read-only; a binary in a hidden home is not, and git over SSH then has no way out).
+    static func ownPath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.contains(where: { $0 == "'" || $0 == " " }) ? nil : path
     }
 }

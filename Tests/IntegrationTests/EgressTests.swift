@@ -152,6 +152,22 @@ final class EgressTests: XCTestCase {
         XCTAssertEqual(result.stdout, "hello from upstream\n", result.stderr)
     }
 
+    /// `sbx connect`, ssh's ProxyCommand for git over SSH: a tunnel through the proxy between
+    /// stdin/stdout and an allowed host:port; a refused one is an error that names the reason.
+    func testConnectTunnelsStdioForSSH() {
+        for caller in Harness.callers {
+            // The tests' copy of sbx lives in the host's /tmp, which the sandbox does not see.
+            let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "up.test=127.0.0.1", "--quiet", "--ro", Harness.binary], """
+                printf 'GET /hello HTTP/1.0\\r\\nHost: up.test\\r\\n\\r\\n' | \(Harness.binary) connect up.test \(p) | tail -1
+                \(Harness.binary) connect evil.test 22 </dev/null; echo "status $?"
+                echo "$GIT_SSH_COMMAND"
+                """, as: caller)
+            XCTAssertEqual(result.stdout, "hello from upstream\nstatus 125\nssh -o ProxyCommand='\(Harness.binary) connect %h %p'\n",
+                           "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("sbx: evil.test:22: evil.test:22 not in allow-list"), result.stderr)
+        }
+    }
+
     func testWithoutProxyModeThereIsNoProxy() {
         let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")
