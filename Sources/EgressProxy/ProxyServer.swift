@@ -19,6 +19,7 @@ public final class ProxyServer {
     private let open = NIOLockedValueBox(0)
     private var server: Channel?
     private let stopped = NIOLockedValueBox(false)
+    private let forwarders = NIOLockedValueBox([Channel]())
 
     /// `hosts`: names mapped to addresses before the system resolver (--add-host).
     public init(rules: EgressRules, hosts: [String: [IPAddress]], audit: AuditLog) {
@@ -49,11 +50,30 @@ public final class ProxyServer {
             .wait()
     }
 
+    /// Serves `listeningFD` (a socket on the sandbox's 127.0.0.1:PORT) by forwarding each
+    /// connection to the host's 127.0.0.1:`port` (--host-port), outside the rules: the user
+    /// named this port. Each connection is in the audit log.
+    public func forward(listeningFD: Int32, toHostPort port: Int) throws {
+        let audit = self.audit
+        let forwarder = try ServerBootstrap(group: group)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelInitializer { client in
+                client.eventLoop.makeCompletedFuture {
+                    try client.pipeline.syncOperations.addHandler(HostPortForwarder(port: port, audit: audit))
+                }
+            }
+            .withBoundSocket(listeningFD)
+            .wait()
+        forwarders.withLockedValue { $0.append(forwarder) }
+    }
+
     /// Stops serving; the connections still open are closed. Safe to call more than once.
     public func shutdown() {
         let already = stopped.withLockedValue { (value: inout Bool) -> Bool in let was = value; value = true; return was }
         guard !already else { return }
         try? server?.close().wait()
+        for channel in forwarders.withLockedValue({ $0 }) { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
     }
@@ -97,5 +117,45 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         }
         context.fireChannelRead(data)
         pipeline.syncOperations.removeHandler(self, promise: nil)
+    }
+}
+
+/// One --host-port connection: once the sandbox's side is up, connects to the host's
+/// 127.0.0.1:PORT and relays; reading starts only then.
+final class HostPortForwarder: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let port: Int
+    private let audit: AuditLog
+
+    init(port: Int, audit: AuditLog) {
+        self.port = port
+        self.audit = audit
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let (clientSide, hostSide) = RelayHandler.pair()
+        let channel = context.channel
+        let (port, audit) = (self.port, self.audit)
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelInitializer { host in host.eventLoop.makeCompletedFuture { try host.pipeline.syncOperations.addHandler(hostSide) } }
+            .connect(host: "127.0.0.1", port: port)
+            .whenComplete { result in
+                guard case .success = result, (try? channel.pipeline.syncOperations.addHandler(clientSide, position: .after(self))) != nil else {
+                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1",
+                                                allowed: false, rule: "--host-port \(port): nothing listens on the host"))
+                    channel.close(promise: nil)
+                    return
+                }
+                hostSide.onInactive = {
+                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1", allowed: true,
+                                                rule: "--host-port \(port)", bytesUp: clientSide.bytesRead, bytesDown: hostSide.bytesRead))
+                }
+                channel.pipeline.syncOperations.removeHandler(self, promise: nil)
+                channel.read()
+            }
+        context.fireChannelActive()
     }
 }

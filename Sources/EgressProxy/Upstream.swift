@@ -70,11 +70,16 @@ struct Upstream {
     /// with its byte counts when the upstream closes.
     func relayed(host: String, port: Int, proto: String, on eventLoop: EventLoop,
                  handlers: @escaping () -> [ChannelHandler] = { [] }) -> EventLoopFuture<(Channel, RelayHandler)> {
-        let (clientSide, upstreamSide) = RelayHandler.pair()
+        // A fresh pair for each attempt: a failed attempt's channel takes its handlers with it.
+        final class Pair { var sides = RelayHandler.pair() }
+        let pair = Pair()
         let audit = self.audit
         return connect(host: host, port: port, proto: proto, on: eventLoop) { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers(handlers() + [upstreamSide]) }
+            pair.sides = RelayHandler.pair()
+            let upstreamSide = pair.sides.1
+            return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers(handlers() + [upstreamSide]) }
         }.map { channel, entry in
+            let (clientSide, upstreamSide) = pair.sides
             upstreamSide.onInactive = {
                 var entry = entry
                 entry.bytesUp = clientSide.bytesRead

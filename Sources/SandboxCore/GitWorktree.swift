@@ -8,10 +8,12 @@ import Glibc
 /// protected too wherever they are writable (when the main repository is granted, as a commit
 /// from the worktree needs).
 public enum GitWorktree {
-    /// The protected paths of the main repository, when `project` is a worktree; existing only.
-    public static func protectedPaths(project: String) -> [String] {
+    /// The main repository's hooks and config, when `project` is a worktree and `protect`
+    /// (the profile's paths) protects the project's .git/hooks and .git/config; existing only.
+    public static func protectedPaths(project: String, protect: [String]) -> [String] {
         guard let common = commonDirectory(project: project) else { return [] }
-        return ["hooks", "config"].compactMap { RunRequest.canonicalPath(common + "/" + $0) }
+        return ["hooks", "config"].filter { protect.contains(project + "/.git/" + $0) }
+            .compactMap { RunRequest.canonicalPath(common + "/" + $0) }
     }
 
     static func commonDirectory(project: String) -> String? {

@@ -36,7 +36,8 @@ enum PlanCodec {
         writer.byte(plan.landlock ? 1 : 0)
         writer.count(plan.resourceLimits.count)
         for limit in plan.resourceLimits { writer.count(Int(limit.resource)); writer.word(limit.value) }
-        writer.count(Int(plan.proxyPort))
+        writer.count(plan.listenPorts.count)
+        for port in plan.listenPorts { writer.count(Int(port)) }
         return writer.bytes
     }
 
@@ -69,12 +70,13 @@ enum PlanCodec {
         for _ in 0..<(try reader.count()) {
             resourceLimits.append(ResourceLimit(resource: Int32(try reader.count()), value: try reader.word()))
         }
-        let proxyPort = UInt16(truncatingIfNeeded: try reader.count())
+        var listenPorts: [UInt16] = []
+        for _ in 0..<(try reader.count()) { listenPorts.append(UInt16(truncatingIfNeeded: try reader.count())) }
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
                            mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
-                           resourceLimits: resourceLimits, proxyPort: proxyPort)
+                           resourceLimits: resourceLimits, listenPorts: listenPorts)
     }
 
     private struct Writer {

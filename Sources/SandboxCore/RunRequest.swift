@@ -18,12 +18,12 @@ public struct RunRequest: Sendable {
     public var seccomp: SeccompPolicy
     public var landlock: Bool
     public var resourceLimits: [ResourceLimit]
-    public var proxyPort: UInt16
+    public var listenPorts: [UInt16]
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
                 newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true,
-                resourceLimits: [ResourceLimit] = [], proxyPort: UInt16 = 0) {
+                resourceLimits: [ResourceLimit] = [], listenPorts: [UInt16] = []) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -35,7 +35,7 @@ public struct RunRequest: Sendable {
         self.seccomp = seccomp
         self.landlock = landlock
         self.resourceLimits = resourceLimits
-        self.proxyPort = proxyPort
+        self.listenPorts = listenPorts
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -70,7 +70,7 @@ public struct RunRequest: Sendable {
                            seccomp: seccomp,
                            landlock: landlock,
                            resourceLimits: resourceLimits,
-                           proxyPort: proxyPort)
+                           listenPorts: listenPorts)
     }
 
     public static func currentDirectory() throws -> String {

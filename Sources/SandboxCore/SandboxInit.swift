@@ -23,10 +23,10 @@ public enum SandboxInit {
             try RootFilesystem(operations: plan.mounts).build()
             try checkShim(sbx_set_hostname(plan.hostname), "set the hostname")
             try checkShim(sbx_loopback_up(), "bring up the loopback interface")
-            var proxyListener: Int32 = -1
-            if plan.proxyPort != 0 {
-                proxyListener = sbx_listen_loopback(Int32(plan.proxyPort))
-                try checkShim(min(proxyListener, 0), "listen on 127.0.0.1:\(plan.proxyPort) for the egress proxy")
+            let listeners = try plan.listenPorts.map { port in
+                let fd = sbx_listen_loopback(Int32(port))
+                try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
+                return fd
             }
             let filter = try SeccompFilter(plan.seccomp)
             try dropPrivileges()
@@ -35,9 +35,9 @@ public enum SandboxInit {
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
             command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
             try channel.sendFrame([])
-            if proxyListener >= 0 {
-                try checkShim(sbx_send_fd(channel.fd, proxyListener), "hand the proxy's socket to sbx")
-                close(proxyListener)
+            for fd in listeners {
+                try checkShim(sbx_send_fd(channel.fd, fd), "hand a listening socket to sbx")
+                close(fd)
             }
         } catch {
             let message = (error as? SandboxError)?.message ?? "\(error)"

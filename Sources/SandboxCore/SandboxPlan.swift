@@ -21,14 +21,14 @@ public struct SandboxPlan: Equatable, Sendable {
     /// setrlimit(2) pairs (resource, value) for the command: the fallback when cgroup limits
     /// are optional and cannot be applied.
     public var resourceLimits: [ResourceLimit]
-    /// The egress proxy's port on the sandbox's 127.0.0.1 (0: no proxy). The init listens
-    /// there and hands the socket to the supervisor, which serves it from the host side.
-    public var proxyPort: UInt16
+    /// Ports on the sandbox's 127.0.0.1 served from the host side (the egress proxy's,
+    /// --host-port's): the init listens on each and hands the sockets to the supervisor.
+    public var listenPorts: [UInt16]
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
                 seccomp: SeccompPolicy = .standard(), landlock: Bool = true, resourceLimits: [ResourceLimit] = [],
-                proxyPort: UInt16 = 0) {
+                listenPorts: [UInt16] = []) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -39,7 +39,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.seccomp = seccomp
         self.landlock = landlock
         self.resourceLimits = resourceLimits
-        self.proxyPort = proxyPort
+        self.listenPorts = listenPorts
     }
 }
 

@@ -97,10 +97,14 @@ public enum SeccompProfileRules {
 }
 
 extension SeccompPolicy {
+    /// Syscalls whose argument rules a profile's allow does not remove.
+    static let fixedArgumentRules: Set<String> = ["ioctl", "clone", "unshare"]
+
     /// The policy with a profile's rules laid over it. An unconditional entry replaces every
-    /// rule the policy has for that syscall by name (the argument rules stay: allowing ioctl
-    /// does not allow TIOCSTI, allowing unshare does not allow namespaces; nested_userns
-    /// does). A conditional allow drops the unconditional rule it would be swallowed by; a
+    /// rule the policy has for that syscall by name; an unconditional allow also lifts its
+    /// argument rules (allowing socket allows every family), except for ioctl, clone and
+    /// unshare: allowing ioctl does not allow TIOCSTI, allowing unshare does not allow
+    /// namespaces (nested_userns does). A conditional allow drops the unconditional rule it would be swallowed by; a
     /// conditional deny joins the argument filter. Denies apply after allows: deny wins.
     public func applying(allow: [SeccompRule], deny: [SeccompRule], defaultAction: SeccompAction?) -> SeccompPolicy {
         var result = self
@@ -109,6 +113,11 @@ extension SeccompPolicy {
             if rule.conditions.isEmpty || rule.action == .allow {
                 result.syscalls.removeAll { $0.syscall == rule.syscall && (rule.conditions.isEmpty || $0.conditions.isEmpty) }
                 result.syscalls.append(rule)
+                // Allowing socket outright allows every family; the terminal and namespace
+                // rules stay whatever is allowed (nested_userns lifts the latter).
+                if rule.action == .allow && rule.conditions.isEmpty && !Self.fixedArgumentRules.contains(rule.syscall) {
+                    result.arguments.removeAll { $0.syscall == rule.syscall }
+                }
             } else {
                 result.arguments.append(rule)
             }

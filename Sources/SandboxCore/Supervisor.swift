@@ -13,10 +13,10 @@ public enum Supervisor {
     /// Runs the plan; returns the command's exit status, or throws when the sandbox could not
     /// be set up (the command then never ran).
     /// With `cgroup`, the sandbox starts inside it (see `RunCgroup`).
-    /// With `plan.proxyPort`, `serveProxy` gets the socket the sandbox's proxy address listens
-    /// on, once the sandbox is set up; it must not block.
+    /// With `plan.listenPorts`, `serveListeners` gets the sockets listening there inside the
+    /// sandbox (in that order), once it is set up; it must not block.
     public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil, cgroup: RunCgroup? = nil,
-                           serveProxy: ((Int32) throws -> Void)? = nil) throws -> Int32 {
+                           serveListeners: (([Int32]) throws -> Void)? = nil) throws -> Int32 {
         var pair: [Int32] = [0, 0]
         try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                       "socketpair")
@@ -36,11 +36,12 @@ public enum Supervisor {
         close(initEnd)
         do {
             try handOver(plan, to: pid, over: channel)
-            if plan.proxyPort != 0 {
-                let listener = sbx_receive_fd(channel.fd)
-                try checkShim(min(listener, 0), "receive the proxy's socket from the sandbox")
-                try serveProxy?(listener)
+            let listeners = try plan.listenPorts.map { port in
+                let fd = sbx_receive_fd(channel.fd)
+                try checkShim(min(fd, 0), "receive the socket of 127.0.0.1:\(port) from the sandbox")
+                return fd
             }
+            if !listeners.isEmpty { try serveListeners?(listeners) }
         } catch {
             kill(pid, SIGKILL)
             _ = waitForExit(of: pid)

@@ -26,6 +26,14 @@ enum EgressSetup {
         }
     }
 
+    /// --host-port values: valid ports, not the proxy's when it runs.
+    static func hostPorts(_ ports: [Int], proxyMode: Bool) throws -> [Int] {
+        for port in ports where !(1...65535).contains(port) || (proxyMode && port == Int(Self.port)) {
+            throw SandboxError("--host-port \(port): " + ((1...65535).contains(port) ? "the proxy uses that port in the sandbox" : "not a port (1-65535)"))
+        }
+        return Array(Set(ports)).sorted()
+    }
+
     /// --add-host NAME=ADDRESS entries.
     static func hosts(_ entries: [String]) throws -> [String: [IPAddress]] {
         var hosts: [String: [IPAddress]] = [:]

@@ -6,7 +6,7 @@ import SandboxCore
 enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
-        filesystem.protect += GitWorktree.protectedPaths(project: project).filter { !filesystem.protect.contains($0) }
+        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
         var rows: [(path: String, mode: String, why: String)] = [
             ("/", "read-only", "the host's top-level directories, each bound read-only"),

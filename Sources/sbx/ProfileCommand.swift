@@ -78,6 +78,13 @@ struct ProfileCommand: ParsableCommand {
 
     /// Egress entries, with the proxy's own parser.
     static func checkNetworkEntries(_ merged: MergedProfile) throws {
+        if case let .list(ports)? = merged.settings["network.ports"] {
+            for item in ports {
+                if case let .integer(value) = item.value, !(1...65535).contains(value) {
+                    throw ProfileError(item.origin, keyPath: "network.ports", "\(value) is not a port (1-65535)")
+                }
+            }
+        }
         for key in ["network.allow", "network.deny"] {
             guard case let .list(items)? = merged.settings[key] else { continue }
             for item in items {

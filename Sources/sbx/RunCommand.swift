@@ -40,7 +40,7 @@ struct RunCommand: ParsableCommand {
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
-        filesystem.protect += GitWorktree.protectedPaths(project: project).filter { !filesystem.protect.contains($0) }
+        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
         // Placeholders live until the sandbox is gone (this function returns or throws).
         let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")
@@ -49,21 +49,23 @@ struct RunCommand: ParsableCommand {
             missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
             existing: filesystem.protect)
         // The proxy, in proxy mode: it runs on threads of this process until the sandbox is gone.
+        let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
         // Every run has an audit file: its start and end, and the proxy's connections.
         let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
         audit.event("start", [("command", "[" + command.map(audit.json).joined(separator: ",") + "]"),
                               ("profile", audit.json(policy.profile)), ("project", audit.json(project)),
                               ("network", audit.json(policy.networkMode.value))])
         var proxy: ProxyServer? = nil
-        let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
-        if policy.networkMode.value == "proxy" {
+        let proxyMode = policy.networkMode.value == "proxy"
+        let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
+        if proxyMode || !hostPorts.isEmpty {
             proxy = ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost), audit: audit)
         }
         defer { proxy?.shutdown() }
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
             // The proxy's variables first: env.set and --env may change them.
-            environmentRequests: (proxy == nil ? [] : EgressSetup.environment())
+            environmentRequests: (proxyMode ? EgressSetup.environment() : [])
                 + policy.envPass.map(\.value) + policy.envSet.keys.sorted().map { "\($0)=\(policy.envSet[$0]!.value)" },
             passedFileDescriptors: passFD,
             filesystem: filesystem,
@@ -72,10 +74,14 @@ struct RunCommand: ParsableCommand {
             seccomp: try PolicyEnforcement.seccomp(policy),
             landlock: PolicyEnforcement.landlock(policy),
             resourceLimits: fallbackLimits,
-            proxyPort: proxy == nil ? 0 : EgressSetup.port)
+            listenPorts: (proxyMode ? [EgressSetup.port] : []) + hostPorts.map(UInt16.init))
         let started = monotonicSeconds()
         let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
-                                        serveProxy: { try proxy?.serve(listeningFD: $0) })
+                                        serveListeners: { fds in
+                                            var fds = fds[...]
+                                            if proxyMode { try proxy?.serve(listeningFD: fds.removeFirst()) }
+                                            for (fd, port) in zip(fds, hostPorts) { try proxy?.forward(listeningFD: fd, toHostPort: port) }
+                                        })
         let findings = cgroup?.findings() ?? []
         for finding in findings { SbxCommand.printError(finding) }
         proxy?.shutdown()
@@ -84,7 +90,7 @@ struct RunCommand: ParsableCommand {
         audit.event("exit", [("status", String(status)), ("wall_seconds", wall)]
                     + (cgroup?.usageNumbers() ?? []).map { ($0.0, String($0.1)) }
                     + [("findings", "[" + findings.map(audit.json).joined(separator: ",") + "]")])
-        if proxy != nil, !quiet, let summary = audit.summary() { SbxCommand.printError(summary) }
+        if proxyMode, !quiet, let summary = audit.summary() { SbxCommand.printError(summary) }
         if verbose {
             let usage = cgroup.map { ", " + $0.usage() } ?? ""
             SbxCommand.printError("run took \(wall) s\(usage); exit status \(status)")

@@ -131,6 +131,12 @@ final class SeccompTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(answers(result), [EFAULT, EACCES, ENETUNREACH, 0, EPERM, 0, EINVAL, EFAULT], result.stdout)
 
+        // Allowing socket outright allows every family: AF_PACKET then gets the kernel's answer
+        // (EPERM: no CAP_NET_RAW), not the policy's EAFNOSUPPORT.
+        FileManager.default.createFile(atPath: project + "/s.toml", contents: Data("[seccomp]\nallow = [\"socket\"]\n".utf8))
+        let sockets = Harness.sbx(["run", "--profile", "./s.toml"] + python(Self.probe([("socket", [17, 3, 0], 0)])), as: .current, in: project)
+        XCTAssertEqual(answers(sockets), [EPERM], sockets.stdout + sockets.stderr)
+
         // action = kill: a syscall the policy does not know kills the process (SIGSYS).
         FileManager.default.createFile(atPath: project + "/k.toml", contents: Data("[seccomp]\naction = \"kill\"\n".utf8))
         let killed = Harness.sbx(["run", "--profile", "./k.toml"] + python(Self.probe([("cachestat", [UInt64(bitPattern: -1), 0, 0, 0], 0)])),
