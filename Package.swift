@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "sbx", targets: ["sbx"]),
         // For the fuzz package in fuzz/.
         .library(name: "Profiles", targets: ["Profiles"]),
+        .library(name: "EgressProxy", targets: ["EgressProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSOCKS", package: "swift-nio-extras"),
             ],

@@ -10,6 +10,12 @@ let package = Package(
     dependencies: [.package(name: "sbx", path: "..")],
     targets: [
         .executableTarget(
+            name: "ProxyParserFuzzer",
+            dependencies: [.product(name: "EgressProxy", package: "sbx")],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
+        .executableTarget(
             name: "ProfileLoaderFuzzer",
             dependencies: [.product(name: "Profiles", package: "sbx")],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
