@@ -31,6 +31,8 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after '--'.", valueName: "command"))
     var command: [String] = []
 
+    /// The order matters: limits and placeholders first (what they create is undone by the
+    /// defers, whatever happens next), then the audit file, the proxy, and the sandbox.
     func run() throws {
         guard !command.isEmpty else {
             throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
@@ -39,29 +41,25 @@ struct RunCommand: ParsableCommand {
         let (cgroup, fallbackLimits, limitWarnings) = try PolicyEnforcement.limits(policy)
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
-        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
-        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
-        // Placeholders live until the sandbox is gone (this function returns or throws).
         let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
+        // Placeholders live until the sandbox is gone (this function returns or throws).
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")
         defer { placeholders.release() }
-        filesystem.protect += try placeholders.hold(
-            missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
-            existing: filesystem.protect)
-        // The proxy, in proxy mode: it runs on threads of this process until the sandbox is gone.
+        let filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
         let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
+
         // Every run has an audit file: its start and end, and the proxy's connections.
         let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
         audit.event("start", [("command", "[" + command.map(audit.json).joined(separator: ",") + "]"),
                               ("profile", audit.json(policy.profile)), ("project", audit.json(project)),
                               ("network", audit.json(policy.networkMode.value))])
-        var proxy: ProxyServer? = nil
+        // The proxy (and --host-port's forwarders) run on threads of this process.
         let proxyMode = policy.networkMode.value == "proxy"
         let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
-        if proxyMode || !hostPorts.isEmpty {
-            proxy = ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost), audit: audit)
-        }
+        let proxy = proxyMode || !hostPorts.isEmpty
+            ? ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost), audit: audit) : nil
         defer { proxy?.shutdown() }
+
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
             // The proxy's variables first: env.set and --env may change them.
@@ -82,10 +80,30 @@ struct RunCommand: ParsableCommand {
                                             if proxyMode { try proxy?.serve(listeningFD: fds.removeFirst()) }
                                             for (fd, port) in zip(fds, hostPorts) { try proxy?.forward(listeningFD: fd, toHostPort: port) }
                                         })
+        proxy?.shutdown()
+        report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode)
+        throw ExitCode(status)
+    }
+
+    /// The profile's filesystem with what protection adds: a worktree's main repository, and
+    /// placeholders for protected paths that do not exist yet.
+    private func protectedFilesystem(_ policy: EffectivePolicy, project: String, home: String,
+                                     placeholders: ProtectionStubs) throws -> FilesystemPolicy {
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
+        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
+            .filter { !filesystem.protect.contains($0) }
+        filesystem.protect += try placeholders.hold(
+            missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
+            existing: filesystem.protect)
+        return filesystem
+    }
+
+    /// The end of a run: what the limits did, the audit file's exit line, the proxy's
+    /// summary, and with --verbose the run's cost.
+    private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool) {
         let findings = cgroup?.findings() ?? []
         for finding in findings { SbxCommand.printError(finding) }
-        proxy?.shutdown()
-        let milliseconds = Int((monotonicSeconds() - started) * 1000)
+        let milliseconds = Int(seconds * 1000)
         let wall = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
         audit.event("exit", [("status", String(status)), ("wall_seconds", wall)]
                     + (cgroup?.usageNumbers() ?? []).map { ($0.0, String($0.1)) }
@@ -96,7 +114,6 @@ struct RunCommand: ParsableCommand {
             SbxCommand.printError("run took \(wall) s\(usage); exit status \(status)")
             if let path = audit.path { SbxCommand.printError("audit: \(path)") }
         }
-        throw ExitCode(status)
     }
 }
 
