@@ -12,13 +12,7 @@ struct ControlChannel {
     let fd: Int32
 
     func writeAll(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SandboxError.system("write to the sandbox control channel", errno: errno) }
-            offset += n
-        }
+        try writeFully(fd, bytes, what: "the sandbox control channel")
     }
 
     /// Reads exactly `count` bytes; nil when the other end closed before the first byte.

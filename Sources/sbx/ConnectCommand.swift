@@ -33,7 +33,7 @@ struct ConnectCommand: ParsableCommand {
             throw SandboxError("no egress proxy on 127.0.0.1:\(proxyPort) (sbx connect works inside a sandbox run with --net proxy)")
         }
         let authority = host.contains(where: { $0 == ":" }) ? "[\(host)]:\(port)" : "\(host):\(port)"
-        try writeAll(fd, Array("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n".utf8))
+        try writeFully(fd, Array("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n".utf8), what: "the proxy")
         // The answer's head, byte by byte: nothing after it may be consumed here.
         var head: [UInt8] = []
         while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
@@ -61,24 +61,14 @@ struct ConnectCommand: ParsableCommand {
                 if n <= 0 {
                     shutdown(fd, Int32(SHUT_WR))
                     fds[0].fd = -1  // poll ignores it from now on
-                } else if (try? writeAll(fd, Array(buffer[0..<n]))) == nil {
+                } else if (try? writeFully(fd, Array(buffer[0..<n]), what: "the tunnel")) == nil {
                     return
                 }
             }
             if fds[1].revents != 0 {
                 let n = read(fd, &buffer, buffer.count)
-                guard n > 0, (try? writeAll(1, Array(buffer[0..<n]))) != nil else { return }
+                guard n > 0, (try? writeFully(1, Array(buffer[0..<n]), what: "stdout")) != nil else { return }
             }
-        }
-    }
-
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SandboxError.system("write", errno: errno) }
-            offset += n
         }
     }
 }
