@@ -13,7 +13,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private enum State {
         case idle
         case connecting(pending: [HTTPServerRequestPart])
-        case forwarding(upstream: Channel)
+        case forwarding(upstream: Channel, client: RelayHandler)
         case tunnel
         case done
     }
@@ -49,9 +49,10 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.connecting(var pending), _):
             pending.append(part)
             state = .connecting(pending: pending)
-        case (.forwarding(let channel), .body(let body)):
+        case (.forwarding(let channel, let client), .body(let body)):
+            client.countForwarded(body.readableBytes)
             channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-        case (.forwarding(let channel), .end(let trailers)):
+        case (.forwarding(let channel, _), .end(let trailers)):
             channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
             state = .done
         default:
@@ -153,7 +154,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     return
                 }
                 upstreamChannel.write(HTTPClientRequestPart.head(upstreamHead), promise: nil)
-                self.state = .forwarding(upstream: upstreamChannel)
+                self.state = .forwarding(upstream: upstreamChannel, client: clientSide)
                 for part in pending { self.channelRead(context: context, data: NIOAny(part)) }
                 upstreamChannel.flush()
             }

@@ -16,6 +16,10 @@ final class RelayHandler: ChannelDuplexHandler {
     /// Called once, when this side's channel is gone.
     var onInactive: (() -> Void)?
 
+    /// Bytes that reached the other side another way (plain HTTP's request body, re-encoded),
+    /// for the audit log.
+    func countForwarded(_ bytes: Int) { bytesRead += bytes }
+
     static func pair() -> (RelayHandler, RelayHandler) {
         let a = RelayHandler(), b = RelayHandler()
         a.partner = b
