@@ -33,6 +33,7 @@ public final class ProtectionStubs {
     private let directory: String
     private let journal: String
     private var entries: [Entry] = []
+    private var journalFD: Int32 = -1
 
     /// Sweeps what runs that are gone left behind, then starts this run's journal in `directory`.
     public init(directory: String) throws {
@@ -57,6 +58,7 @@ public final class ProtectionStubs {
         } catch let error as SandboxError {
             throw SandboxError(error.message + " (sbx keeps the journal of placeholders for missing protected paths there; set XDG_STATE_HOME to a writable directory)")
         }
+        defer { if journalFD >= 0 { close(journalFD); journalFD = -1 } }
         return try withLock {
             let others = Set(Self.journals(in: directory).filter { Self.isAlive($0.pid) }.flatMap(\.entries))
             for path in existing {
@@ -101,15 +103,16 @@ public final class ProtectionStubs {
         entries = []
     }
 
+    /// Appends the entry to the journal (opened once per `hold`), right after the placeholder
+    /// was made: a kill in between leaves at most one placeholder unjournaled.
     private func record(_ entry: Entry) throws {
         guard !entries.contains(entry) else { return }
         entries.append(entry)
-        let line = Array("\(entry.device) \(entry.inode) \(entry.path)\n".utf8)
-        let fd = open(journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw SandboxError.system("write \(journal)", errno: errno) }
-        defer { close(fd) }
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count else { throw SandboxError.system("write \(journal)", errno: errno) }
+        if journalFD < 0 {
+            journalFD = open(journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard journalFD >= 0 else { throw SandboxError.system("write \(journal)", errno: errno) }
+        }
+        try writeFully(journalFD, Array("\(entry.device) \(entry.inode) \(entry.path)\n".utf8), what: journal)
     }
 
     /// Journals and placeholders change under an exclusive lock on the directory.
