@@ -77,9 +77,7 @@ public struct EgressRules: Sendable {
     }
 
     /// Lowercased, without a trailing dot, brackets of an IPv6 literal removed; nil when not ASCII.
-    public static func normalizedHost(_ host: String) -> String? { normalize(host) }
-
-    static func normalize(_ host: String) -> String? {
+    public static func normalize(_ host: String) -> String? {
         var name = host.lowercased()
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         if name.hasSuffix(".") { name.removeLast() }

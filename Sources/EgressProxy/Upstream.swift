@@ -30,9 +30,10 @@ struct Upstream {
             audit.record(AuditLog.Entry(proto: proto, host: name, port: port, address: address, allowed: false, rule: reason))
             return eventLoop.makeFailedFuture(Refused(reason: reason, unreachable: unreachable))
         }
-        guard case .allowed(let rule) = rules.decide(host: host, port: port) else {
-            if case .refused(let reason) = rules.decide(host: host, port: port) { return refuse(reason) }
-            return refuse("refused")
+        let rule: EgressRules.Rule
+        switch rules.decide(host: host, port: port) {
+        case .allowed(let allowing): rule = allowing
+        case .refused(let reason): return refuse(reason)
         }
         return resolve(name, on: eventLoop).flatMap { addresses -> EventLoopFuture<(Channel, AuditLog.Entry)> in
             guard !addresses.isEmpty else { return refuse("\(name): no address found", unreachable: true) }

@@ -146,15 +146,8 @@ public enum FilesystemView {
 
     /// Lists the host's root directory.
     public static func readHostRoot() throws -> [HostRootEntry] {
-        guard let dir = opendir("/") else { throw SandboxError.system("list /", errno: errno) }
-        defer { closedir(dir) }
-        var entries: [HostRootEntry] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
-            entries.append(HostRootEntry(name: name, kind: kind(of: "/" + name)))
-        }
-        return entries
+        guard let names = directoryNames("/") else { throw SandboxError.system("list /", errno: errno) }
+        return names.map { HostRootEntry(name: $0, kind: kind(of: "/" + $0)) }
     }
 
     private static func kind(of path: String) -> HostRootEntry.Kind {
@@ -164,10 +157,7 @@ public enum FilesystemView {
         case S_IFDIR: return .directory
         case S_IFREG: return .file
         case S_IFLNK:
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlink(path, &buffer, buffer.count - 1)
-            guard n > 0 else { return .other }
-            return .symlink(destination: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            return readLink(path).map { .symlink(destination: $0) } ?? .other
         default: return .other
         }
     }

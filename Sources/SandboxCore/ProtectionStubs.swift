@@ -127,15 +127,10 @@ public final class ProtectionStubs {
     }
 
     private static func journals(in directory: String) -> [(pid: pid_t, entries: [Entry])] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var result: [(pid_t, [Entry])] = []
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name.hasSuffix(".stubs"), let pid = pid_t(name.dropLast(6)), pid > 0 else { continue }
-            result.append((pid, readJournal(directory + "/" + name)))
+        (directoryNames(directory) ?? []).compactMap { name in
+            guard name.hasSuffix(".stubs"), let pid = pid_t(name.dropLast(6)), pid > 0 else { return nil }
+            return (pid, readJournal(directory + "/" + name))
         }
-        return result
     }
 
     /// "DEVICE INODE PATH" lines; malformed ones are skipped.
@@ -196,10 +191,7 @@ extension ProtectionStubs {
     /// Where a dangling symlink at `path` points (one level, made absolute and normalised);
     /// nil when `path` is not a symlink.
     public static func danglingTarget(of path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let target = readLink(path) else { return nil }
         let parent = path[..<(path.lastIndex(of: "/") ?? path.startIndex)]
         let joined = target.hasPrefix("/") ? target : parent + "/" + target
         var parts: [Substring] = []

@@ -199,16 +199,10 @@ public final class RunCgroup {
 
     /// Leaves of runs whose sbx is gone (killed): their processes died with it (PDEATHSIG).
     static func sweep(_ parent: String) {
-        guard let dir = opendir(parent) else { return }
-        var stale: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name.hasPrefix("sbx-") else { continue }
-            let digits = name.dropFirst(4).prefix { $0.isNumber }
-            guard let pid = pid_t(digits), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
-            stale.append(parent + "/" + name)
-        }
-        closedir(dir)
+        let stale = (directoryNames(parent) ?? []).filter { name in
+            guard name.hasPrefix("sbx-"), let pid = pid_t(name.dropFirst(4).prefix { $0.isNumber }), pid > 0 else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }.map { parent + "/" + $0 }
         for leaf in stale {
             if access(leaf + "/cgroup.kill", F_OK) == 0 { try? write("1", to: leaf + "/cgroup.kill") }
             rmdir(leaf)

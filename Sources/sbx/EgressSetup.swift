@@ -42,7 +42,7 @@ enum EgressSetup {
                   !entry[..<equals].isEmpty else {
                 throw SandboxError("--add-host '\(entry)': expected NAME=ADDRESS, e.g. api.example.test=127.0.0.1")
             }
-            guard let name = EgressRules.normalizedHost(String(entry[..<equals])) else {
+            guard let name = EgressRules.normalize(String(entry[..<equals])) else {
                 throw SandboxError("--add-host '\(entry)': the name is not a plain ASCII host name")
             }
             hosts[name, default: []].append(address)
@@ -57,15 +57,10 @@ enum EgressSetup {
         if mkdir(runs, 0o700) != 0 && errno != EEXIST {
             throw SandboxError.system("create \(runs) for the run's audit file", errno: errno)
         }
-        if let dir = opendir(runs) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name.hasSuffix(".jsonl") { names.append(name) }
-            }
-            closedir(dir)
-            // SECONDS-PID: numeric order of the seconds is the age.
-            let byAge = names.sorted { (Int($0.prefix { $0.isNumber }) ?? 0) < (Int($1.prefix { $0.isNumber }) ?? 0) }
+        // SECONDS-PID: numeric order of the seconds is the age. Sorted only when over the limit.
+        let files = (directoryNames(runs) ?? []).filter { $0.hasSuffix(".jsonl") }
+        if files.count >= keep {
+            let byAge = files.sorted { (Int($0.prefix { $0.isNumber }) ?? 0) < (Int($1.prefix { $0.isNumber }) ?? 0) }
             for name in byAge.dropLast(keep - 1) { unlink(runs + "/" + name) }
         }
         return runs + "/\(time(nil))-\(getpid()).jsonl"
@@ -90,10 +85,7 @@ enum EgressSetup {
     /// This binary, for `sbx connect` inside the sandbox (the host's files are visible there,
     /// read-only; a binary in a hidden home is not, and git over SSH then has no way out).
     static func ownPath() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let path = readLink("/proc/self/exe") else { return nil }
         return path.contains(where: { $0 == "'" || $0 == " " }) ? nil : path
     }
 }
