@@ -22,6 +22,9 @@ public struct EffectivePolicy: Sendable {
     public var networkAllow: [Sourced<String>]
     public var networkDeny: [Sourced<String>]
     public var networkPorts: [Sourced<Int>]
+    /// network.hosts: name -> addresses as written ("127.0.0.1" or "127.0.0.1, ::1"); the
+    /// proxy's setup parses them.
+    public var networkHosts: [String: Sourced<String>]
     public var seccompAllow: [Sourced<String>]
     public var seccompDeny: [Sourced<String>]
     public var seccompAction: Sourced<String>?
@@ -101,6 +104,7 @@ public struct EffectivePolicy: Sendable {
         } else {
             networkPorts = [Sourced(80, Self.builtinDefault), Sourced(443, Self.builtinDefault)]
         }
+        if case let .map(map)? = settings["network.hosts"] { networkHosts = map } else { networkHosts = [:] }
         seccompAllow = strings("seccomp.allow")
         seccompDeny = strings("seccomp.deny")
         seccompAction = string("seccomp.action")

@@ -32,6 +32,21 @@ struct KeyLocator {
         return headerLine ?? (1, 1)
     }
 
+    /// 1-based line and column of `key` in the table `[table]` written as its own header; nil
+    /// when the table is written inline (`hosts = { ... }`) or the key is not found.
+    func locate(entry key: String, inTable table: String) -> (line: Int, column: Int)? {
+        var inside = false
+        for (index, raw) in lines.enumerated() {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("[") {
+                inside = line.dropFirst().prefix { $0 != "]" }.filter { $0 != " " && $0 != "\t" } == table
+                continue
+            }
+            if inside, startsWithKey(line, key) { return (index + 1, raw.count - line.count + 1) }
+        }
+        return nil
+    }
+
     private func startsWithKey(_ line: Substring, _ key: String) -> Bool {
         var rest = line
         if rest.hasPrefix("\"" + key + "\"") {

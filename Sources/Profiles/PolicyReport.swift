@@ -35,6 +35,7 @@ public struct PolicyReport {
         for item in p.networkAllow { add("network.allow", item.value, item.origin) }
         for item in p.networkDeny { add("network.deny", item.value, item.origin) }
         for item in p.networkPorts { add("network.ports", String(item.value), item.origin) }
+        for name in p.networkHosts.keys.sorted() { add("network.hosts", "\(name)=\(p.networkHosts[name]!.value)", p.networkHosts[name]!.origin) }
         for item in p.seccompAllow { add("seccomp.allow", item.value, item.origin) }
         for item in p.seccompDeny { add("seccomp.deny", item.value, item.origin) }
         if let action = p.seccompAction { add("seccomp.action", action.value, action.origin) }

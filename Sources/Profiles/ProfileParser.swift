@@ -41,10 +41,12 @@ public enum ProfileParser {
                 }
                 for (subkey, subvalue) in section {
                     let path = key + "." + subkey
-                    settings[path] = try convert(subvalue, path: path, origin: origin(path))
+                    settings[path] = try convert(subvalue, path: path, origin: origin(path)) { name in
+                        locator.locate(entry: name, inTable: path).map { Origin(source: source, line: $0.line, column: $0.column) }
+                    }
                 }
             } else {
-                settings[key] = try convert(value, path: key, origin: origin(key))
+                settings[key] = try convert(value, path: key, origin: origin(key)) { _ in nil }
             }
         }
         var extends: [Sourced<String>] = []
@@ -54,7 +56,10 @@ public enum ProfileParser {
         return ProfileDocument(name: name, source: source, text: text, extends: extends, settings: settings)
     }
 
-    private static func convert(_ value: TOMLValueConvertible, path: String, origin: Origin) throws -> Setting {
+    /// `entryOrigin`: where an entry of a table (env.set, network.hosts) is written, when its
+    /// own line can be found; else the table's origin is used.
+    private static func convert(_ value: TOMLValueConvertible, path: String, origin: Origin,
+                                entryOrigin: (String) -> Origin?) throws -> Setting {
         guard let key = ProfileSchema.key(path) else {
             let hint = ProfileSchema.suggestion(for: path).map { "; did you mean '\($0)'?" } ?? ""
             throw ProfileError(origin, keyPath: path, "unknown key\(hint) (sbx profile keys lists them all)")
@@ -74,7 +79,7 @@ public enum ProfileParser {
             var map: [String: Sourced<String>] = [:]
             for (name, element) in table {
                 guard let text = element.string else { throw fail("\(name): expected a string, found \(describe(element))") }
-                map[name] = Sourced(text, origin)
+                map[name] = Sourced(text, entryOrigin(name) ?? origin)
             }
             return .map(map)
         }

@@ -49,6 +49,7 @@ public enum ProfileSchema {
         Key(path: "network.allow", kind: .stringList, summary: "hosts, *.domains, IPs and CIDRs, with optional :port"),
         Key(path: "network.deny", kind: .stringList, summary: "same syntax as allow; deny wins"),
         Key(path: "network.ports", kind: .integerList, summary: "ports allowed for entries that name none (default 80, 443)"),
+        Key(path: "network.hosts", kind: .stringMap, summary: "names resolved to fixed addresses by the proxy, like --add-host"),
         Key(path: "seccomp.allow", kind: .stringList, summary: "syscalls allowed beyond the default policy"),
         Key(path: "seccomp.deny", kind: .stringList, summary: "syscalls denied; name:ERRNO picks the errno"),
         Key(path: "seccomp.action", kind: .choice(["errno", "kill", "log"]), summary: "what happens to syscalls outside the policy"),

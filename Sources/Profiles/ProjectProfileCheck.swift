@@ -24,6 +24,10 @@ public enum ProjectProfileCheck {
         added("network.allow", base.networkAllow.map(\.value), combined.networkAllow.map(\.value)) { $0 }
         dropped("network.deny", base.networkDeny.map(\.value), combined.networkDeny.map(\.value)) { $0 }
         added("network.ports", base.networkPorts.map(\.value), combined.networkPorts.map(\.value)) { String($0) }
+        // A fixed address for an allowed name is how a private address gets through.
+        for (name, value) in combined.networkHosts where base.networkHosts[name]?.value != value.value {
+            found.append("network.hosts maps \(name)")
+        }
         added("seccomp.allow", base.seccompAllow.map(\.value), combined.seccompAllow.map(\.value)) { $0 }
         dropped("seccomp.deny", base.seccompDeny.map(\.value), combined.seccompDeny.map(\.value)) { $0 }
         if combined.nestedUserNamespaces?.value == true && base.nestedUserNamespaces?.value != true {

@@ -34,20 +34,44 @@ enum EgressSetup {
         return Array(Set(ports)).sorted()
     }
 
-    /// --add-host NAME=ADDRESS entries.
-    static func hosts(_ entries: [String]) throws -> [String: [IPAddress]] {
+    /// The profile's network.hosts table, then the --add-host NAME=ADDRESS entries; a name
+    /// given with --add-host replaces the table's addresses for it.
+    static func hosts(_ policy: EffectivePolicy, flags entries: [String]) throws -> [String: [IPAddress]] {
         var hosts: [String: [IPAddress]] = [:]
+        for (written, value) in policy.networkHosts {
+            do {
+                let (name, addresses) = try hostEntry(name: written, addresses: value.value)
+                hosts[name, default: []] += addresses
+            } catch let error as SandboxError {
+                throw ProfileError(value.origin, keyPath: "network.hosts.\(written)", error.description)
+            }
+        }
+        var fromFlags: [String: [IPAddress]] = [:]
         for entry in entries {
-            guard let equals = entry.firstIndex(of: "="), let address = IPAddress(String(entry[entry.index(after: equals)...])),
-                  !entry[..<equals].isEmpty else {
+            guard let equals = entry.firstIndex(of: "=") else {
                 throw SandboxError("--add-host '\(entry)': expected NAME=ADDRESS, e.g. api.example.test=127.0.0.1")
             }
-            guard let name = EgressRules.normalize(String(entry[..<equals])) else {
-                throw SandboxError("--add-host '\(entry)': the name is not a plain ASCII host name")
+            do {
+                let (name, addresses) = try hostEntry(name: String(entry[..<equals]), addresses: String(entry[entry.index(after: equals)...]))
+                fromFlags[name, default: []] += addresses
+            } catch let error as SandboxError {
+                throw SandboxError("--add-host '\(entry)': \(error.description)")
             }
-            hosts[name, default: []].append(address)
         }
-        return hosts
+        return hosts.merging(fromFlags) { $1 }
+    }
+
+    /// One name and its addresses ("127.0.0.1" or "127.0.0.1, ::1"), normalised like the rules.
+    static func hostEntry(name: String, addresses: String) throws -> (String, [IPAddress]) {
+        guard let normalized = EgressRules.normalize(name) else {
+            throw SandboxError("'\(name)' is not a host name")
+        }
+        let parsed = addresses.split(separator: ",").map { String($0).trimmingWhitespace() }
+        guard !parsed.isEmpty else { throw SandboxError("expected an address for \(name), e.g. 127.0.0.1") }
+        return (normalized, try parsed.map { text in
+            guard let address = IPAddress(text) else { throw SandboxError("'\(text)' is not an IPv4 or IPv6 address") }
+            return address
+        })
     }
 
     /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`); the oldest files beyond

@@ -18,6 +18,7 @@ struct ExplainCommand: ParsableCommand {
         let (policy, project, _, home) = try policyOptions.resolve()
         let seccomp = try PolicyEnforcement.seccomp(policy)
         _ = try EgressSetup.rules(policy)
+        _ = try EgressSetup.hosts(policy, flags: [])
         let report = PolicyReport(policy: policy, enforcement: PolicyEnforcement.layers(policy),
                                   details: [("filesystem view", try FilesystemReport.lines(policy, project: project, home: home)),
                                             ("seccomp rules", seccomp.explanation())])

@@ -85,6 +85,15 @@ struct ProfileCommand: ParsableCommand {
                 }
             }
         }
+        if case let .map(hosts)? = merged.settings["network.hosts"] {
+            for (name, value) in hosts {
+                do {
+                    _ = try EgressSetup.hostEntry(name: name, addresses: value.value)
+                } catch let error as SandboxError {
+                    throw ProfileError(value.origin, keyPath: "network.hosts.\(name)", error.description)
+                }
+            }
+        }
         for key in ["network.allow", "network.deny"] {
             guard case let .list(items)? = merged.settings[key] else { continue }
             for item in items {

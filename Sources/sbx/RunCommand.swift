@@ -46,7 +46,9 @@ struct RunCommand: ParsableCommand {
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")
         defer { placeholders.release() }
         let filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
-        let rules = try EgressSetup.rules(policy)  // checked in every mode: a bad entry is an error
+        // Checked in every mode: a bad entry is an error.
+        let rules = try EgressSetup.rules(policy)
+        let hosts = try EgressSetup.hosts(policy, flags: policyOptions.addHost)
 
         // Every run has an audit file: its start and end, and the proxy's connections.
         let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
@@ -57,7 +59,7 @@ struct RunCommand: ParsableCommand {
         let proxyMode = policy.networkMode.value == "proxy"
         let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
         let proxy = proxyMode || !hostPorts.isEmpty
-            ? ProxyServer(rules: rules, hosts: try EgressSetup.hosts(policyOptions.addHost), audit: audit) : nil
+            ? ProxyServer(rules: rules, hosts: hosts, audit: audit) : nil
         defer { proxy?.shutdown() }
 
         let request = RunRequest(

@@ -138,7 +138,9 @@ final class EgressTests: XCTestCase {
     func testBadNetworkEntriesAreErrorsEverywhere() {
         let project = Harness.makeProject(for: .current)
         for (text, message) in [("[network]\nallow = [\"a b.test\"]\n", "network.allow: 'a b.test': not a host name"),
-                                ("[network]\nmode = \"proxy\"\nports = [70000]\n", "network.ports: 70000 is not a port")] {
+                                ("[network]\nmode = \"proxy\"\nports = [70000]\n", "network.ports: 70000 is not a port"),
+                                ("[network.hosts]\n\"up.test\" = \"127.0.0.1, nope\"\n", "p.toml:2:1: network.hosts.up.test: 'nope' is not an IPv4"),
+                                ("[network.hosts]\n\"a b\" = \"127.0.0.1\"\n", "network.hosts.a b: 'a b' is not a host name")] {
             FileManager.default.createFile(atPath: project + "/p.toml", contents: Data(text.utf8))
             for command in [["profile", "check", "./p.toml"], ["explain", "--profile", "./p.toml"], ["run", "--profile", "./p.toml", "--", "/bin/true"]] {
                 let result = Harness.sbx(command, as: .current, in: project)
@@ -146,6 +148,19 @@ final class EgressTests: XCTestCase {
                 XCTAssertTrue(result.stderr.contains("p.toml:") && result.stderr.contains(message), "\(command): \(result.stderr)")
             }
         }
+        // A profile's hosts table works like --add-host; --add-host replaces an entry of it.
+        FileManager.default.createFile(atPath: project + "/h.toml", contents: Data("""
+            [network]
+            mode = "proxy"
+            allow = ["up.test:\(p)", "other.test:\(p)"]
+            [network.hosts]
+            "Up.Test" = "127.0.0.1"
+            "other.test" = "127.0.0.1"
+            """.utf8))
+        let mapped = Harness.sbx(["run", "--profile", "./h.toml", "--add-host", "other.test=127.0.0.2", "--quiet", "--", "/bin/sh", "-c",
+                                  "curl -sS http://up.test:\(p)/hello; curl -s -o /dev/null -w '%{http_code}\\n' http://other.test:\(p)/hello"],
+                                 as: .current, in: project)
+        XCTAssertEqual(mapped.stdout, "hello from upstream\n502\n", mapped.stderr)
         // --add-host names are normalised like the rules' (case, trailing dot).
         let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "Up.Test.=127.0.0.1"], "curl -sS http://up.test:\(p)/hello")
         XCTAssertEqual(result.stdout, "hello from upstream\n", result.stderr)

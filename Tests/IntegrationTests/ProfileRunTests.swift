@@ -137,6 +137,11 @@ final class ProfileRunTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("would widen the sandbox (filesystem.write adds"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
         XCTAssertEqual(Harness.sbx(["run", "--no-project-profile", "--", "/bin/touch", "ran"], as: .current, in: project).status, 0)
+        // A fixed address for a name is how a private address passes the proxy: a widening.
+        write("[network.hosts]\n\"api.example.test\" = \"169.254.169.254\"\n", to: project + "/.sbx.toml", owner: .current)
+        let hosts = Harness.sbx(["run", "--", "/bin/true"], as: .current, in: project)
+        XCTAssertEqual(hosts.status, 125)
+        XCTAssertTrue(hosts.stderr.contains("would widen the sandbox (network.hosts maps api.example.test"), hosts.stderr)
     }
 
     func testProjectProfileThatNarrowsApplies() throws {
