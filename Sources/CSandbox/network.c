@@ -42,6 +42,42 @@ int sbx_listen_loopback(int port) {
     return fd;
 }
 
+int sbx_serve_socket_request(int channel) {
+    unsigned char family = 0;
+    ssize_t got;
+    do { got = recv(channel, &family, 1, 0); } while (got < 0 && errno == EINTR);
+    if (got == 0) return -EPIPE;
+    if (got < 0) return -errno;
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        char refusal = 'e';
+        return send(channel, &refusal, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+    }
+    int rc = sbx_send_fd(channel, fd);
+    close(fd);
+    return rc;
+}
+
+int sbx_connect_loopback(int fd, int port, int ipv6) {
+    struct timeval limit = { 5, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    int rc;
+    if (ipv6) {
+        struct sockaddr_in6 address = { .sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port) };
+        address.sin6_addr = in6addr_loopback;
+        rc = connect(fd, (struct sockaddr *)&address, sizeof address);
+    } else {
+        struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        rc = connect(fd, (struct sockaddr *)&address, sizeof address);
+    }
+    struct timeval none = { 0, 0 };
+    int saved = errno;
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    errno = saved;
+    return rc;
+}
+
 int sbx_send_fd(int channel, int fd) {
     char byte = 'f';
     struct iovec iov = { &byte, 1 };

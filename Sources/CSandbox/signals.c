@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 static void noop_handler(int sig) { (void)sig; }
 
@@ -41,6 +44,29 @@ int sbx_signals_wait(const int *signals, int count, int timeout_ms, int *from_ke
     if (sig < 0) return errno == EAGAIN ? 0 : -errno;
     *from_kernel = info.si_code == SI_KERNEL;
     return sig;
+}
+
+int sbx_signals_wait_or_readable(const int *signals, int count, int fd, int *from_kernel) {
+    static int signal_fd = -1;
+    if (signal_fd < 0) {
+        sigset_t set;
+        fill_set(&set, signals, count);
+        signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (signal_fd < 0) return -errno;
+    }
+    for (;;) {
+        struct signalfd_siginfo info;
+        ssize_t got = read(signal_fd, &info, sizeof info);
+        if (got == (ssize_t)sizeof info) {
+            *from_kernel = info.ssi_code == SI_KERNEL;
+            return (int)info.ssi_signo;
+        }
+        if (got < 0 && errno != EAGAIN && errno != EINTR) return -errno;
+        struct pollfd fds[2] = { { signal_fd, POLLIN, 0 }, { fd, POLLIN, 0 } };
+        int ready = poll(fds, 2, -1);
+        if (ready < 0 && errno != EINTR) return -errno;
+        if (ready > 0 && fds[1].revents != 0) return 0;
+    }
 }
 
 void sbx_signals_restore_defaults(void) {

@@ -20,6 +20,7 @@ public final class ProxyServer {
     private var server: Channel?
     private let stopped = NIOLockedValueBox(false)
     private let forwarders = NIOLockedValueBox([Channel]())
+    private let inside = NIOLockedValueBox<(@Sendable (Int) throws -> Int32)?>(nil)
 
     /// `hosts`: names mapped to addresses before the system resolver (--add-host).
     public init(rules: EgressRules, hosts: [String: [IPAddress]], audit: AuditLog) {
@@ -66,6 +67,32 @@ public final class ProxyServer {
             .withBoundSocket(listeningFD)
             .wait()
         forwarders.withLockedValue { $0.append(forwarder) }
+    }
+
+    /// Listens on the host's 127.0.0.1:`port` at once (failing when it is taken) and forwards
+    /// each connection to the same port on the sandbox's loopback (--expose), through a socket
+    /// from `connectInside`, which is set once the sandbox is up (`exposeInside`). Outside the
+    /// rules: the user named this port. Each connection is in the audit log.
+    public func expose(port: Int) throws {
+        let (audit, pool, inside) = (self.audit, self.pool, self.inside)
+        let listener = try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelInitializer { client in
+                client.eventLoop.makeCompletedFuture {
+                    try client.pipeline.syncOperations.addHandler(ExposedPortForwarder(port: port, audit: audit, pool: pool, inside: inside))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port)
+            .wait()
+        forwarders.withLockedValue { $0.append(listener) }
+    }
+
+    /// How --expose reaches the sandbox: a blocking function that returns a socket connected
+    /// to a port on the sandbox's loopback (SandboxSockets.connect).
+    public func exposeInside(_ connect: @escaping @Sendable (Int) throws -> Int32) {
+        inside.withLockedValue { $0 = connect }
     }
 
     /// Stops serving; the connections still open are closed. Safe to call more than once.
@@ -117,45 +144,5 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         }
         context.fireChannelRead(data)
         pipeline.syncOperations.removeHandler(self, promise: nil)
-    }
-}
-
-/// One --host-port connection: once the sandbox's side is up, connects to the host's
-/// 127.0.0.1:PORT and relays; reading starts only then.
-final class HostPortForwarder: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let port: Int
-    private let audit: AuditLog
-
-    init(port: Int, audit: AuditLog) {
-        self.port = port
-        self.audit = audit
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        let (clientSide, hostSide) = RelayHandler.pair()
-        let channel = context.channel
-        let (port, audit) = (self.port, self.audit)
-        ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelInitializer { host in host.eventLoop.makeCompletedFuture { try host.pipeline.syncOperations.addHandler(hostSide) } }
-            .connect(host: "127.0.0.1", port: port)
-            .whenComplete { result in
-                guard case .success = result, (try? channel.pipeline.syncOperations.addHandler(clientSide, position: .after(self))) != nil else {
-                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1",
-                                                allowed: false, rule: "--host-port \(port): nothing listens on the host"))
-                    channel.close(promise: nil)
-                    return
-                }
-                hostSide.onInactive = {
-                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1", allowed: true,
-                                                rule: "--host-port \(port)", bytesUp: clientSide.bytesRead, bytesDown: hostSide.bytesRead))
-                }
-                channel.pipeline.syncOperations.removeHandler(self, promise: nil)
-                channel.read()
-            }
-        context.fireChannelActive()
     }
 }

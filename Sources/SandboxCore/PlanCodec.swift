@@ -38,6 +38,7 @@ enum PlanCodec {
         for limit in plan.resourceLimits { writer.count(Int(limit.resource)); writer.word(limit.value) }
         writer.count(plan.listenPorts.count)
         for port in plan.listenPorts { writer.count(Int(port)) }
+        writer.byte(plan.socketService ? 1 : 0)
         return writer.bytes
     }
 
@@ -72,11 +73,12 @@ enum PlanCodec {
         }
         var listenPorts: [UInt16] = []
         for _ in 0..<(try reader.count()) { listenPorts.append(UInt16(truncatingIfNeeded: try reader.count())) }
+        let socketService = try reader.byte() == 1
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
                            mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
-                           resourceLimits: resourceLimits, listenPorts: listenPorts)
+                           resourceLimits: resourceLimits, listenPorts: listenPorts, socketService: socketService)
     }
 
     private struct Writer {

@@ -19,11 +19,12 @@ public struct RunRequest: Sendable {
     public var landlock: Bool
     public var resourceLimits: [ResourceLimit]
     public var listenPorts: [UInt16]
+    public var socketService: Bool
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
                 newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true,
-                resourceLimits: [ResourceLimit] = [], listenPorts: [UInt16] = []) {
+                resourceLimits: [ResourceLimit] = [], listenPorts: [UInt16] = [], socketService: Bool = false) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -36,6 +37,7 @@ public struct RunRequest: Sendable {
         self.landlock = landlock
         self.resourceLimits = resourceLimits
         self.listenPorts = listenPorts
+        self.socketService = socketService
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -70,7 +72,8 @@ public struct RunRequest: Sendable {
                            seccomp: seccomp,
                            landlock: landlock,
                            resourceLimits: resourceLimits,
-                           listenPorts: listenPorts)
+                           listenPorts: listenPorts,
+                           socketService: socketService)
     }
 
     public static func currentDirectory() throws -> String {

@@ -13,6 +13,7 @@ public enum SandboxInit {
     public static func run(channelFD: Int32) -> Never {
         let channel = ControlChannel(fd: channelFD)
         let command: pid_t
+        var socketService: Int32 = -1
         do {
             try ForwardedSignals.take()
             // The 'g' of the handshake was read by the C child before it exec'd us; the plan follows.
@@ -28,6 +29,13 @@ public enum SandboxInit {
                 try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
                 return fd
             }
+            // Our end answers the supervisor's socket requests; the other end goes to it below.
+            var servicePair: [Int32] = [-1, -1]
+            if plan.socketService {
+                try checkLibc(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &servicePair),
+                              "make the socket service's channel")
+                socketService = servicePair[0]
+            }
             let filter = try SeccompFilter(plan.seccomp)
             try dropPrivileges()
             if plan.landlock { try LandlockWall.apply() }
@@ -35,8 +43,8 @@ public enum SandboxInit {
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
             command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
             try channel.sendFrame([])
-            for fd in listeners {
-                try checkShim(sbx_send_fd(channel.fd, fd), "hand a listening socket to sbx")
+            for fd in listeners + (plan.socketService ? [servicePair[1]] : []) {
+                try checkShim(sbx_send_fd(channel.fd, fd), "hand a socket to sbx")
                 close(fd)
             }
         } catch {
@@ -45,7 +53,7 @@ public enum SandboxInit {
             exit(ExitStatus.sandboxFailure)
         }
         channel.close()
-        exit(forwardSignalsUntilExit(of: command))
+        exit(forwardSignalsUntilExit(of: command, socketService: socketService))
     }
 
     private static func dropPrivileges() throws {
@@ -60,10 +68,20 @@ public enum SandboxInit {
 
     /// Reaps every child (orphans are re-parented to us) and returns when the command exits.
     /// Our exit then ends every other process in the sandbox: the kernel kills a pid
-    /// namespace whose init is gone.
-    private static func forwardSignalsUntilExit(of command: pid_t) -> Int32 {
+    /// namespace whose init is gone. Meanwhile answers the socket requests that come on
+    /// `socketService` (when it is not -1) until the supervisor closes its end.
+    private static func forwardSignalsUntilExit(of command: pid_t, socketService: Int32) -> Int32 {
+        var socketService = socketService
         while true {
-            let (signal, fromKernel) = ForwardedSignals.next()
+            let (signal, fromKernel) = socketService < 0 ? ForwardedSignals.next() : ForwardedSignals.nextOrReadable(socketService)
+            if signal == 0 && socketService >= 0 {
+                // A request, or the supervisor's end closed (then stop listening for them).
+                if sbx_serve_socket_request(socketService) != 0 {
+                    close(socketService)
+                    socketService = -1
+                }
+                continue
+            }
             if signal == SIGCHLD {
                 if let status = reapExitedChildren().first(where: { $0.pid == command })?.status {
                     return ExitStatus.from(waitStatus: status)

@@ -24,11 +24,14 @@ public struct SandboxPlan: Equatable, Sendable {
     /// Ports on the sandbox's 127.0.0.1 served from the host side (the egress proxy's,
     /// --host-port's): the init listens on each and hands the sockets to the supervisor.
     public var listenPorts: [UInt16]
+    /// The init makes sockets in the sandbox's network namespace on the supervisor's request
+    /// (`SandboxSockets`), so that --expose can connect to servers inside.
+    public var socketService: Bool
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
                 seccomp: SeccompPolicy = .standard(), landlock: Bool = true, resourceLimits: [ResourceLimit] = [],
-                listenPorts: [UInt16] = []) {
+                listenPorts: [UInt16] = [], socketService: Bool = false) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -40,6 +43,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.landlock = landlock
         self.resourceLimits = resourceLimits
         self.listenPorts = listenPorts
+        self.socketService = socketService
     }
 }
 

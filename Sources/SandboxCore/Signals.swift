@@ -24,6 +24,15 @@ enum ForwardedSignals {
         }
         return (sig, fromKernel != 0)
     }
+
+    /// Like `next()`, but returns signal 0 as soon as `fd` is readable or hung up.
+    static func nextOrReadable(_ fd: Int32) -> (signal: Int32, fromKernel: Bool) {
+        var fromKernel: Int32 = 0
+        let sig = waitedFor.withUnsafeBufferPointer {
+            sbx_signals_wait_or_readable($0.baseAddress, Int32($0.count), fd, &fromKernel)
+        }
+        return (sig, fromKernel != 0)
+    }
 }
 
 /// Reaps every exited child without blocking; returns (pid, wait status) pairs.

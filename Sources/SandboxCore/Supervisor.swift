@@ -14,9 +14,10 @@ public enum Supervisor {
     /// be set up (the command then never ran).
     /// With `cgroup`, the sandbox starts inside it (see `RunCgroup`).
     /// With `plan.listenPorts`, `serveListeners` gets the sockets listening there inside the
-    /// sandbox (in that order), once it is set up; it must not block.
+    /// sandbox (in that order), once it is set up; with `plan.socketService`, also the
+    /// `SandboxSockets` that makes sockets inside. It must not block.
     public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil, cgroup: RunCgroup? = nil,
-                           serveListeners: (([Int32]) throws -> Void)? = nil) throws -> Int32 {
+                           serveListeners: ((_ listeners: [Int32], _ sockets: SandboxSockets?) throws -> Void)? = nil) throws -> Int32 {
         var pair: [Int32] = [0, 0]
         try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                       "socketpair")
@@ -41,7 +42,13 @@ public enum Supervisor {
                 try checkShim(min(fd, 0), "receive the socket of 127.0.0.1:\(port) from the sandbox")
                 return fd
             }
-            if !listeners.isEmpty { try serveListeners?(listeners) }
+            var sockets: SandboxSockets? = nil
+            if plan.socketService {
+                let fd = sbx_receive_fd(channel.fd)
+                try checkShim(min(fd, 0), "receive the sandbox's socket service")
+                sockets = SandboxSockets(channel: fd)
+            }
+            if !listeners.isEmpty || sockets != nil { try serveListeners?(listeners, sockets) }
         } catch {
             kill(pid, SIGKILL)
             _ = waitForExit(of: pid)

@@ -34,6 +34,14 @@ enum EgressSetup {
         return Array(Set(ports)).sorted()
     }
 
+    /// --expose values: valid ports, each once.
+    static func exposePorts(_ ports: [Int]) throws -> [Int] {
+        if let bad = ports.first(where: { !(1...65535).contains($0) }) {
+            throw SandboxError("--expose \(bad): not a port (1-65535)")
+        }
+        return Array(Set(ports)).sorted()
+    }
+
     /// The profile's network.hosts table, then the --add-host NAME=ADDRESS entries; a name
     /// given with --add-host replaces the table's addresses for it.
     static func hosts(_ policy: EffectivePolicy, flags entries: [String]) throws -> [String: [IPAddress]] {

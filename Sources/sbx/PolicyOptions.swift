@@ -37,6 +37,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("host-port"), help: ArgumentHelp("Make the host's 127.0.0.1:PORT (a database, a dev server) reachable at the sandbox's 127.0.0.1:PORT. Repeatable.", valueName: "port"))
     var hostPorts: [Int] = []
 
+    @Option(name: .customLong("expose"), help: ArgumentHelp("Make the sandbox's PORT (a dev server inside) reachable at the host's 127.0.0.1:PORT. Repeatable.", valueName: "port"))
+    var exposePorts: [Int] = []
+
     @Option(name: .customLong("add-host"), help: ArgumentHelp("Resolve NAME to ADDRESS in the proxy, before DNS (like curl's --resolve). Repeatable.", valueName: "name=address"))
     var addHost: [String] = []
 

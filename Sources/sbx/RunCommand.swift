@@ -58,9 +58,18 @@ struct RunCommand: ParsableCommand {
         // The proxy (and --host-port's forwarders) run on threads of this process.
         let proxyMode = policy.networkMode.value == "proxy"
         let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
-        let proxy = proxyMode || !hostPorts.isEmpty
+        let exposePorts = try EgressSetup.exposePorts(policyOptions.exposePorts)
+        let proxy = proxyMode || !hostPorts.isEmpty || !exposePorts.isEmpty
             ? ProxyServer(rules: rules, hosts: hosts, audit: audit) : nil
         defer { proxy?.shutdown() }
+        // The host's side of --expose listens before the sandbox starts: a taken port stops the run.
+        for port in exposePorts {
+            do {
+                try proxy?.expose(port: port)
+            } catch {
+                throw SandboxError("--expose \(port): cannot listen on the host's 127.0.0.1:\(port): \(error)")
+            }
+        }
 
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
@@ -74,13 +83,15 @@ struct RunCommand: ParsableCommand {
             seccomp: try PolicyEnforcement.seccomp(policy),
             landlock: PolicyEnforcement.landlock(policy),
             resourceLimits: fallbackLimits,
-            listenPorts: (proxyMode ? [EgressSetup.port] : []) + hostPorts.map(UInt16.init))
+            listenPorts: (proxyMode ? [EgressSetup.port] : []) + hostPorts.map(UInt16.init),
+            socketService: !exposePorts.isEmpty)
         let started = monotonicSeconds()
         let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
-                                        serveListeners: { fds in
+                                        serveListeners: { fds, sockets in
                                             var fds = fds[...]
                                             if proxyMode { try proxy?.serve(listeningFD: fds.removeFirst()) }
                                             for (fd, port) in zip(fds, hostPorts) { try proxy?.forward(listeningFD: fd, toHostPort: port) }
+                                            if let sockets { proxy?.exposeInside { try sockets.connect(toPort: UInt16($0)) } }
                                         })
         proxy?.shutdown()
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode)

@@ -206,6 +206,45 @@ final class EgressTests: XCTestCase {
         XCTAssertEqual(run(["--host-port", "3128", "--net", "proxy"], "true").status, 125)
     }
 
+    /// --expose: a server on the sandbox's loopback (127.0.0.1 or ::1) at the host's
+    /// 127.0.0.1:PORT; without it, the host cannot reach the sandbox's servers.
+    func testExposeReachesASandboxServerFromTheHost() {
+        let (v4, v6) = (p + 2, p + 3)
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            FileManager.default.createFile(atPath: project + "/page", contents: Data("page from the sandbox\n".utf8))
+            let serve = """
+                python3 -m http.server \(v4) --bind 127.0.0.1 & python3 -m http.server \(v6) --bind ::1 &
+                until curl -sf -o /dev/null http://127.0.0.1:\(v4)/page && curl -sf -o /dev/null -g 'http://[::1]:\(v6)/page'; do sleep 0.1; done
+                : > up; wait
+                """
+            for exposed in [true, false] {
+                try? FileManager.default.removeItem(atPath: project + "/up")
+                let flags = exposed ? ["--expose", String(v4), "--expose", String(v6)] : []
+                let sandbox = Harness.launch([Harness.binary, "run"] + flags + ["--", "/bin/sh", "-c", serve], as: caller, in: project)
+                XCTAssertTrue(sandbox.wait(until: { FileManager.default.fileExists(atPath: project + "/up") }, timeout: 20), sandbox.stderr)
+                for port in [v4, v6] {
+                    let copy = "\(project)/copy-\(port)"
+                    let status = Harness.shell(["curl", "-sf", "-m", "10", "-o", copy, "http://127.0.0.1:\(port)/page"])
+                    if exposed {
+                        XCTAssertEqual(status, 0, "\(caller) port \(port): \(sandbox.stderr)")
+                        XCTAssertEqual(try? String(contentsOfFile: copy, encoding: .utf8), "page from the sandbox\n", "\(caller)")
+                    } else {
+                        XCTAssertEqual(status, 7, "\(caller): without --expose the host must not reach port \(port)")
+                    }
+                }
+                kill(sandbox.pid, SIGTERM)
+                _ = sandbox.finish()
+            }
+        }
+        // A port the host already uses stops the run before the command starts.
+        let project = Harness.makeProject(for: .current)
+        let taken = Harness.sbx(["run", "--expose", String(p), "--", "/bin/touch", "ran"], as: .current, in: project)
+        XCTAssertEqual(taken.status, 125)
+        XCTAssertTrue(taken.stderr.contains("--expose \(p): cannot listen on the host's 127.0.0.1:\(p)"), taken.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
+    }
+
     func testWithoutProxyModeThereIsNoProxy() {
         let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")

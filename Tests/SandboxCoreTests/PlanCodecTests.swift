@@ -28,7 +28,9 @@ final class PlanCodecTests: XCTestCase {
                    SeccompRule("write", .kill, reason: "r3"), SeccompRule("getpid", .log, reason: "r4")],
             defaultAction: .kill),
         landlock: false,
-        resourceLimits: [ResourceLimit(resource: ResourceLimit.addressSpace, value: 1 << 40), ResourceLimit(resource: 6, value: 7)])
+        resourceLimits: [ResourceLimit(resource: ResourceLimit.addressSpace, value: 1 << 40), ResourceLimit(resource: 6, value: 7)],
+        listenPorts: [3128, 65535],
+        socketService: true)
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)

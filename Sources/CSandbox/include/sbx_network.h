@@ -6,6 +6,14 @@ int sbx_loopback_up(void);
 // A TCP socket listening on 127.0.0.1:`port` (in the calling process's network namespace):
 // the egress proxy's, made by the init and handed to the supervisor. Returns the fd or -errno.
 int sbx_listen_loopback(int port);
+// Answers one request of the init's socket service (--expose) on the SOCK_SEQPACKET `channel`:
+// the request is one byte, 4 or 6, and the answer a new, unconnected TCP socket of that family
+// made in the calling process's network namespace (a byte without a descriptor when that
+// fails). Returns 0, or -EPIPE when the other end has closed, or -errno.
+int sbx_serve_socket_request(int channel);
+// Connects the TCP socket `fd` to `port` on 127.0.0.1 (or ::1 when `ipv6`), blocking, giving
+// up after 5 seconds. Returns 0 or -1 with errno set.
+int sbx_connect_loopback(int fd, int port, int ipv6);
 // Passes `fd` over the unix socket `channel` (SCM_RIGHTS, with one byte); 0 or -errno.
 int sbx_send_fd(int channel, int fd);
 // Receives a descriptor sent with sbx_send_fd (close-on-exec); the fd or -errno.
