@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
 #include <unistd.h>
 
 int sbx_loopback_up(void) {
@@ -22,6 +25,51 @@ int sbx_loopback_up(void) {
     int saved = errno;
     close(fd);
     return rc == 0 ? 0 : -saved;
+}
+
+int sbx_loopback_add_address(uint32_t address, int prefix) {
+    int index = (int)if_nametoindex("lo");
+    if (index == 0) return -errno;
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct ifaddrmsg message;
+        struct rtattr local_attribute;
+        uint32_t local;
+        struct rtattr address_attribute;
+        uint32_t address;
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = RTM_NEWADDR;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    request.header.nlmsg_seq = 1;
+    request.message.ifa_family = AF_INET;
+    request.message.ifa_prefixlen = (unsigned char)prefix;
+    request.message.ifa_scope = RT_SCOPE_HOST;
+    request.message.ifa_index = (unsigned)index;
+    request.local_attribute.rta_type = IFA_LOCAL;
+    request.local_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.local = address;
+    request.address_attribute.rta_type = IFA_ADDRESS;
+    request.address_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.address = address;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    int rc = 0;
+    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        rc = -errno;
+    } else {
+        // The acknowledgement: an NLMSG_ERROR whose error is 0 on success.
+        char reply[512];
+        ssize_t got = recv(fd, reply, sizeof reply, 0);
+        struct nlmsghdr *answer = (struct nlmsghdr *)reply;
+        if (got < 0) rc = -errno;
+        else if (got < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || answer->nlmsg_type != NLMSG_ERROR) rc = -EPROTO;
+        else rc = ((struct nlmsgerr *)NLMSG_DATA(answer))->error;
+    }
+    close(fd);
+    return rc;
 }
 
 int sbx_listen_loopback(int port) {

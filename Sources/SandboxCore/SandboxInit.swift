@@ -24,6 +24,12 @@ public enum SandboxInit {
             try RootFilesystem(operations: plan.mounts).build()
             try checkShim(sbx_set_hostname(plan.hostname), "set the hostname")
             try checkShim(sbx_loopback_up(), "bring up the loopback interface")
+            // With loopback addresses only, glibc's getaddrinfo(AI_ADDRCONFIG) finds no IPv4
+            // configured and fails even for "localhost". One address from the benchmarking
+            // range (198.18.0.0/15, never routed) fixes that; with no route out, a lookup or
+            // connection to anything else fails at once instead of hanging.
+            try checkShim(sbx_loopback_add_address(SandboxInit.loopbackAddress.bigEndian, 32),
+                          "add 198.18.0.1 to the loopback interface")
             let listeners = try plan.listenPorts.map { port in
                 let fd = sbx_listen_loopback(Int32(port))
                 try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
@@ -55,6 +61,9 @@ public enum SandboxInit {
         channel.close()
         exit(forwardSignalsUntilExit(of: command, socketService: socketService))
     }
+
+    /// 198.18.0.1, on the sandbox's loopback interface.
+    public static let loopbackAddress: UInt32 = 0xC612_0001
 
     private static func dropPrivileges() throws {
         var step: UnsafePointer<CChar>? = nil

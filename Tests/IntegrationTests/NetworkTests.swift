@@ -11,11 +11,15 @@ final class NetworkTests: XCTestCase {
             print(sum(1 for l in open('/proc/net/ipv6_route') if not l.split()[-1] == 'lo'))
             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
             c = socket.create_connection(s.getsockname(), timeout=2); print('loopback works')
+            # 198.18.0.1 is on lo, so getaddrinfo(AI_ADDRCONFIG) sees IPv4 configured: without
+            # it, even "localhost" fails to resolve (glibc does not count loopback addresses).
+            socket.socket().bind(('198.18.0.1', 0))
+            print(socket.getaddrinfo('localhost', 80, socket.AF_INET, socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)[0][4][0])
             """
         for caller in Harness.callers {
             let result = Harness.sbx(["run"] + python(source), as: caller, in: Harness.makeProject(for: caller))
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertEqual(result.stdout, "['lo']\n0\n0\nloopback works\n", "\(caller)")
+            XCTAssertEqual(result.stdout, "['lo']\n0\n0\nloopback works\n127.0.0.1\n", "\(caller): \(result.stderr)")
         }
     }
 

@@ -1,7 +1,12 @@
 #pragma once
+#include <stdint.h>
 
 // Brings the loopback interface up in the current network namespace; returns 0 or -errno.
 int sbx_loopback_up(void);
+
+// Adds the IPv4 address `address` (network byte order) with prefix length `prefix` to the
+// loopback interface, over rtnetlink; returns 0 or -errno.
+int sbx_loopback_add_address(uint32_t address, int prefix);
 
 // A TCP socket listening on 127.0.0.1:`port` (in the calling process's network namespace):
 // the egress proxy's, made by the init and handed to the supervisor. Returns the fd or -errno.
