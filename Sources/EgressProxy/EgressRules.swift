@@ -8,7 +8,8 @@ import Glibc
 /// (`10.0.0.0/8`, `2001:db8::/32`), each optionally with `:port` (`[v6]:port` for an IPv6
 /// address) or `:*` for any port. An entry that names no port allows `defaultPorts`
 /// (network.ports, by default 80 and 443). Names compare case-insensitively, without a
-/// trailing dot; names that are not plain ASCII are refused (use the xn-- form).
+/// trailing dot; a name with non-ASCII labels is compared in its IDNA ASCII form (`IDNA`), so
+/// "bücher.example" and "xn--bcher-kva.example" are the same name.
 ///
 /// Two steps, because a name is not an address: `decide` before any lookup (an unlisted name
 /// is refused without being resolved), `admits` for each address the name resolved to:
@@ -50,7 +51,7 @@ public struct EgressRules: Sendable {
     /// Before resolution: is `host` (a name or an address literal) allowed on `port`?
     public func decide(host rawHost: String, port: Int) -> Decision {
         guard let host = Self.normalize(rawHost) else {
-            return .refused("\(rawHost): not a plain ASCII host name (write it in its xn-- form)")
+            return .refused("\(rawHost): not a valid host name")
         }
         let address = IPAddress(host)
         if let rule = deny.first(where: { $0.matches(host: host, address: address, port: port) }) {
@@ -76,11 +77,19 @@ public struct EgressRules: Sendable {
         }
     }
 
-    /// Lowercased, without a trailing dot, brackets of an IPv6 literal removed; nil when not ASCII.
+    /// Lowercased, without a trailing dot, brackets of an IPv6 literal removed, non-ASCII labels
+    /// in their IDNA ASCII form (`IDNA`); nil when not a usable name.
     public static func normalize(_ host: String) -> String? {
         var name = host.lowercased()
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
-        if name.hasSuffix(".") { name.removeLast() }
+        if name.hasSuffix(".") || name.hasSuffix("\u{3002}") || name.hasSuffix("\u{FF0E}") || name.hasSuffix("\u{FF61}") {
+            name.removeLast()
+        }
+        if !name.unicodeScalars.allSatisfy(\.isASCII) {
+            // IDNA: the ASCII form (Punycode labels) is what is matched, resolved and logged.
+            guard let ascii = IDNA.toASCII(name) else { return nil }
+            name = ascii
+        }
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { return nil }
         return name
     }
@@ -112,8 +121,7 @@ public struct EgressRules: Sendable {
             return Rule(target: .network(IPNetwork(address: address, prefix: address.bits)), ports: ports, text: entry)
         }
         guard let name = normalize(body) else {
-            throw fail(body.unicodeScalars.contains { $0.value > 0x7e } ? "not a plain ASCII host name (write it in its xn-- form)"
-                                                                          : "not a host name, *.domain, address or CIDR")
+            throw fail("not a host name, *.domain, address or CIDR")
         }
         let label: (Substring) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x5f } }
         if name.hasPrefix("*.") {

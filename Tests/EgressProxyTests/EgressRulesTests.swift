@@ -20,7 +20,33 @@ final class EgressRulesTests: XCTestCase {
         XCTAssertNil(allowed(rules.decide(host: "db.example.test", port: 443)))
         XCTAssertEqual(allowed(rules.decide(host: "any.example.test", port: 2222)), "any.example.test:*")
         XCTAssertEqual(rules.decide(host: "other.test", port: 443), .refused("other.test:443 not in allow-list"))
-        XCTAssertNil(allowed(rules.decide(host: "bücher.test", port: 443)), "not ASCII")
+        XCTAssertNil(allowed(rules.decide(host: "bücher.test", port: 443)), "unlisted, in either form")
+    }
+
+    /// RFC 3492's and well-known examples; the encoder is the whole of the conversion.
+    func testPunycode() {
+        for (unicode, ascii) in [("bücher", "bcher-kva"), ("münchen", "mnchen-3ya"), ("пример", "e1afmkfd"), ("中国", "fiqs8s"),
+                                 ("faß", "fa-hia"), ("ドメイン名例", "eckwd4c7cu47r2wf"), ("abc", "abc-")] {
+            XCTAssertEqual(IDNA.punycode(unicode.unicodeScalars.map(\.value)), ascii, unicode)
+        }
+    }
+
+    /// A name written in Unicode and its xn-- form are one name, in rules and requests; deny
+    /// still wins; names with spaces, control characters or empty labels are refused.
+    func testInternationalizedNamesMatchTheirASCIIForm() throws {
+        let rules = try EgressRules(allow: ["bücher.example", "*.пример.test", "xn--mnchen-3ya.example"], deny: ["böse.пример.test"])
+        XCTAssertEqual(allowed(rules.decide(host: "xn--bcher-kva.example", port: 443)), "bücher.example")
+        XCTAssertEqual(allowed(rules.decide(host: "BÜCHER.example", port: 443)), "bücher.example")
+        XCTAssertEqual(allowed(rules.decide(host: "münchen.example", port: 443)), "xn--mnchen-3ya.example")
+        XCTAssertEqual(allowed(rules.decide(host: "a.xn--e1afmkfd.test", port: 443)), "*.пример.test")
+        XCTAssertEqual(allowed(rules.decide(host: "bücher\u{3002}example\u{FF0E}", port: 443)), "bücher.example", "ideographic dots")
+        XCTAssertEqual(rules.decide(host: "xn--bse-sna.xn--e1afmkfd.test", port: 443),
+                       .refused("xn--bse-sna.xn--e1afmkfd.test:443 denied by böse.пример.test"))
+        XCTAssertEqual(EgressRules.normalize("Bücher.Example."), "xn--bcher-kva.example")
+        for bad in ["bü cher.example", "bü\u{0007}.example", "bü..example", "b\u{200B}ü.example", String(repeating: "ü", count: 70) + ".example"] {
+            XCTAssertNil(EgressRules.normalize(bad), bad)
+            XCTAssertEqual(rules.decide(host: bad, port: 443), .refused("\(bad): not a valid host name"))
+        }
     }
 
     func testAddressesAndCIDRs() throws {
@@ -47,7 +73,7 @@ final class EgressRulesTests: XCTestCase {
     }
 
     func testBadEntries() {
-        for entry in ["", "exa mple.test", "*.", "a.test:0", "a.test:x", "10.0.0.0/33", "[::1", "[::1]x", "bücher.test", "*.*.test"] {
+        for entry in ["", "exa mple.test", "*.", "a.test:0", "a.test:x", "10.0.0.0/33", "[::1", "[::1]x", "bü cher.test", "*.*.test"] {
             XCTAssertThrowsError(try EgressRules(allow: [entry], deny: []), entry)
         }
     }

@@ -164,6 +164,12 @@ final class EgressTests: XCTestCase {
         // --add-host names are normalised like the rules' (case, trailing dot).
         let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "Up.Test.=127.0.0.1"], "curl -sS http://up.test:\(p)/hello")
         XCTAssertEqual(result.stdout, "hello from upstream\n", result.stderr)
+        // ... and IDNA: a rule in Unicode, a client that sends the xn-- form (CONNECT, SOCKS).
+        let idn = run(["--allow-domain", "bücher.test:\(p)", "--add-host", "xn--bcher-kva.test=127.0.0.1"], """
+            curl -sS -p http://xn--bcher-kva.test:\(p)/hello
+            curl -sS --socks5-hostname 127.0.0.1:3128 http://xn--bcher-kva.test:\(p)/hello
+            """)
+        XCTAssertEqual(idn.stdout, "hello from upstream\nhello from upstream\n", idn.stderr)
     }
 
     /// `sbx connect`, ssh's ProxyCommand for git over SSH: a tunnel through the proxy between
