@@ -27,37 +27,17 @@ int sbx_loopback_up(void) {
     return rc == 0 ? 0 : -saved;
 }
 
-int sbx_loopback_add_address(uint32_t address, int prefix) {
-    int index = (int)if_nametoindex("lo");
-    if (index == 0) return -errno;
+// Sends one rtnetlink request (`request`, `length` bytes, its header filled in by the caller
+// but for the flags and sequence) and reads the kernel's acknowledgement; 0 or -errno.
+static int netlink_request(struct nlmsghdr *request, size_t length) {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return -errno;
-    struct {
-        struct nlmsghdr header;
-        struct ifaddrmsg message;
-        struct rtattr local_attribute;
-        uint32_t local;
-        struct rtattr address_attribute;
-        uint32_t address;
-    } request;
-    memset(&request, 0, sizeof request);
-    request.header.nlmsg_len = sizeof request;
-    request.header.nlmsg_type = RTM_NEWADDR;
-    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-    request.header.nlmsg_seq = 1;
-    request.message.ifa_family = AF_INET;
-    request.message.ifa_prefixlen = (unsigned char)prefix;
-    request.message.ifa_scope = RT_SCOPE_HOST;
-    request.message.ifa_index = (unsigned)index;
-    request.local_attribute.rta_type = IFA_LOCAL;
-    request.local_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.local = address;
-    request.address_attribute.rta_type = IFA_ADDRESS;
-    request.address_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.address = address;
+    request->nlmsg_len = (unsigned)length;
+    request->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    request->nlmsg_seq = 1;
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
     int rc = 0;
-    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    if (sendto(fd, request, length, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
         rc = -errno;
     } else {
         // The acknowledgement: an NLMSG_ERROR whose error is 0 on success.
@@ -70,6 +50,88 @@ int sbx_loopback_add_address(uint32_t address, int prefix) {
     }
     close(fd);
     return rc;
+}
+
+int sbx_loopback_add_address(uint32_t address, int prefix) {
+    int index = (int)if_nametoindex("lo");
+    if (index == 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct ifaddrmsg message;
+        struct rtattr local_attribute;
+        uint32_t local;
+        struct rtattr address_attribute;
+        uint32_t address;
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_type = RTM_NEWADDR;
+    request.message.ifa_family = AF_INET;
+    request.message.ifa_prefixlen = (unsigned char)prefix;
+    request.message.ifa_scope = RT_SCOPE_HOST;
+    request.message.ifa_index = (unsigned)index;
+    request.local_attribute.rta_type = IFA_LOCAL;
+    request.local_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.local = address;
+    request.address_attribute.rta_type = IFA_ADDRESS;
+    request.address_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.address = address;
+    return netlink_request(&request.header, sizeof request);
+}
+
+int sbx_loopback_add_local_route(uint32_t network, int prefix) {
+    int index = (int)if_nametoindex("lo");
+    if (index == 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct rtmsg message;
+        struct rtattr destination_attribute;
+        uint32_t destination;
+        struct rtattr interface_attribute;
+        uint32_t interface;
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_type = RTM_NEWROUTE;
+    request.message.rtm_family = AF_INET;
+    request.message.rtm_dst_len = (unsigned char)prefix;
+    request.message.rtm_table = RT_TABLE_LOCAL;
+    request.message.rtm_protocol = RTPROT_BOOT;
+    request.message.rtm_scope = RT_SCOPE_HOST;
+    request.message.rtm_type = RTN_LOCAL;
+    request.destination_attribute.rta_type = RTA_DST;
+    request.destination_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.destination = network;
+    request.interface_attribute.rta_type = RTA_OIF;
+    request.interface_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
+    request.interface = (uint32_t)index;
+    return netlink_request(&request.header, sizeof request);
+}
+
+int sbx_listen_any(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 512) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
+}
+
+int sbx_bind_udp(uint32_t host_address, int port) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+    address.sin_addr.s_addr = htonl(host_address);
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
 }
 
 int sbx_listen_loopback(int port) {

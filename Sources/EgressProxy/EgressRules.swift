@@ -146,15 +146,46 @@ public struct EgressRules: Sendable {
     }
 }
 
+extension EgressRules {
+    /// Might a connection to the name `host` be allowed on some port? (Not an address literal,
+    /// not denied on every port.) The transparent side's DNS answers only for such names; the
+    /// port and the rest are decided when the connection comes.
+    public func mayAllow(name rawHost: String) -> Bool {
+        guard let host = Self.normalize(rawHost), IPAddress(host) == nil else { return false }
+        if deny.contains(where: { $0.ports == nil && $0.matches(name: host) }) { return false }
+        return allow.contains { $0.matches(name: host) }
+    }
+
+    /// The ports of the allow entries for names, sorted: where the transparent side listens.
+    /// Entries with any port (`:*`) add none: a listener for every port is not possible.
+    public var namedPorts: [Int] {
+        var ports = Set<Int>()
+        for rule in allow {
+            if case .network = rule.target { continue }
+            ports.formUnion(rule.ports ?? [])
+        }
+        return ports.sorted()
+    }
+}
+
 extension EgressRules.Rule {
     func allows(_ port: Int) -> Bool { ports?.contains(port) ?? true }
 
     func matches(host: String, address: IPAddress?, port: Int) -> Bool {
         guard allows(port) else { return false }
+        if let address {
+            if case .network(let net) = target { return net.contains(address) }
+            return false
+        }
+        return matches(name: host)
+    }
+
+    /// Does this entry name `host` (a normalised name, not an address), whatever the port?
+    func matches(name host: String) -> Bool {
         switch target {
-        case .host(let name): return address == nil && host == name
-        case .subdomains(let domain): return address == nil && host.hasSuffix("." + domain)
-        case .network(let net): return address.map(net.contains) ?? false
+        case .host(let name): return host == name
+        case .subdomains(let domain): return host.hasSuffix("." + domain)
+        case .network: return false
         }
     }
 }

@@ -28,4 +28,21 @@ public enum ProxyParsing {
         while let part = try? channel.readOutbound(as: ByteBuffer.self) { answer += part.readableBytesView }
         return answer
     }
+
+    private static let resolverRules = try! EgressRules(allow: ["*.test"], deny: ["evil.test"])
+    private static let fakeAddresses = FakeAddresses()
+
+    /// One datagram to the transparent side's DNS (rules: allow *.test, deny evil.test);
+    /// returns its answer, or nil when it is dropped.
+    public static func resolve(_ datagram: [UInt8]) -> [UInt8]? {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        let handler = DNSResponder(rules: resolverRules, addresses: fakeAddresses, audit: AuditLog(path: nil))
+        guard (try? channel.pipeline.syncOperations.addHandler(handler)) != nil,
+              let peer = try? SocketAddress(ipAddress: "127.0.0.1", port: 5353) else { return nil }
+        var buffer = channel.allocator.buffer(capacity: datagram.count)
+        buffer.writeBytes(datagram)
+        _ = try? channel.writeInbound(AddressedEnvelope(remoteAddress: peer, data: buffer))
+        return (try? channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self))?.map { Array($0.data.readableBytesView) }
+    }
 }

@@ -16,6 +16,7 @@ public final class ProxyServer {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let pool = NIOThreadPool(numberOfThreads: 2)
     private let upstream: Upstream
+    private let rules: EgressRules
     private let open = NIOLockedValueBox(0)
     private var server: Channel?
     private let stopped = NIOLockedValueBox(false)
@@ -25,6 +26,7 @@ public final class ProxyServer {
     /// `hosts`: names mapped to addresses before the system resolver (--add-host).
     public init(rules: EgressRules, hosts: [String: [IPAddress]], audit: AuditLog) {
         self.audit = audit
+        self.rules = rules
         pool.start()
         upstream = Upstream(rules: rules, hosts: hosts, pool: pool, audit: audit)
     }
@@ -49,6 +51,43 @@ public final class ProxyServer {
             }
             .withBoundSocket(listeningFD)
             .wait()
+    }
+
+    /// Serves the transparent side (see `TransparentSide.swift`): `listeningFDs`, sockets on
+    /// the sandbox's 0.0.0.0 at the ports the rules name, and `resolverFD`, the sandbox's DNS
+    /// socket (UDP 127.0.0.53:53).
+    public func serveTransparent(listeningFDs: [Int32], resolverFD: Int32) throws {
+        let (upstream, audit, rules, addresses) = (self.upstream, self.audit, self.rules, FakeAddresses())
+        let open = self.open
+        for fd in listeningFDs {
+            let listener = try ServerBootstrap(group: group)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelOption(ChannelOptions.autoRead, value: false)
+                .childChannelInitializer { channel in
+                    let admitted = open.withLockedValue { count -> Bool in
+                        guard count < Self.maximumConnections else { return false }
+                        count += 1
+                        return true
+                    }
+                    guard admitted else { return channel.close() }
+                    channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(TransparentConnection(upstream: upstream, addresses: addresses, audit: audit))
+                    }
+                }
+                .withBoundSocket(fd)
+                .wait()
+            forwarders.withLockedValue { $0.append(listener) }
+        }
+        let resolver = try DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DNSResponder(rules: rules, addresses: addresses, audit: audit))
+                }
+            }
+            .withBoundSocket(resolverFD)
+            .wait()
+        forwarders.withLockedValue { $0.append(resolver) }
     }
 
     /// Serves `listeningFD` (a socket on the sandbox's 127.0.0.1:PORT) by forwarding each

@@ -39,6 +39,8 @@ enum PlanCodec {
         writer.count(plan.listenPorts.count)
         for port in plan.listenPorts { writer.count(Int(port)) }
         writer.byte(plan.socketService ? 1 : 0)
+        writer.count(plan.transparentPorts.count)
+        for port in plan.transparentPorts { writer.count(Int(port)) }
         return writer.bytes
     }
 
@@ -74,11 +76,14 @@ enum PlanCodec {
         var listenPorts: [UInt16] = []
         for _ in 0..<(try reader.count()) { listenPorts.append(UInt16(truncatingIfNeeded: try reader.count())) }
         let socketService = try reader.byte() == 1
+        var transparentPorts: [UInt16] = []
+        for _ in 0..<(try reader.count()) { transparentPorts.append(UInt16(truncatingIfNeeded: try reader.count())) }
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
                            mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
-                           resourceLimits: resourceLimits, listenPorts: listenPorts, socketService: socketService)
+                           resourceLimits: resourceLimits, listenPorts: listenPorts, socketService: socketService,
+                           transparentPorts: transparentPorts)
     }
 
     private struct Writer {

@@ -20,11 +20,16 @@ public struct RunRequest: Sendable {
     public var resourceLimits: [ResourceLimit]
     public var listenPorts: [UInt16]
     public var socketService: Bool
+    public var transparentPorts: [UInt16]
+    /// A file bound read-only over the sandbox's resolver configuration (the transparent
+    /// side's DNS), and where: /etc/resolv.conf, or the file it links to.
+    public var resolverConfiguration: (source: String, target: String)?
 
     public init(command: [String], project: String, workingDirectory: String, environmentRequests: [String],
                 passedFileDescriptors: [Int32], filesystem: FilesystemPolicy, hostname: String = "sbx",
                 newSession: Bool = false, seccomp: SeccompPolicy = .standard(), landlock: Bool = true,
-                resourceLimits: [ResourceLimit] = [], listenPorts: [UInt16] = [], socketService: Bool = false) {
+                resourceLimits: [ResourceLimit] = [], listenPorts: [UInt16] = [], socketService: Bool = false,
+                transparentPorts: [UInt16] = [], resolverConfiguration: (source: String, target: String)? = nil) {
         self.command = command
         self.project = project
         self.workingDirectory = workingDirectory
@@ -38,6 +43,8 @@ public struct RunRequest: Sendable {
         self.resourceLimits = resourceLimits
         self.listenPorts = listenPorts
         self.socketService = socketService
+        self.transparentPorts = transparentPorts
+        self.resolverConfiguration = resolverConfiguration
     }
 
     /// Checks the request and lists the host's root into the plan.
@@ -60,8 +67,11 @@ public struct RunRequest: Sendable {
         }
         let host = EnvironmentPolicy.current()
         let runtimeDirectory = host.first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
-        let mounts = FilesystemView.operations(hostRoot: try FilesystemView.readHostRoot(), project: project,
+        var mounts = FilesystemView.operations(hostRoot: try FilesystemView.readHostRoot(), project: project,
                                                runtimeDirectory: runtimeDirectory, policy: filesystem)
+        if let resolverConfiguration {
+            mounts.append(.bind(source: resolverConfiguration.source, target: resolverConfiguration.target, writable: false))
+        }
         return SandboxPlan(command: command,
                            environment: EnvironmentPolicy.resolve(host: host, requests: environmentRequests),
                            workingDirectory: workingDirectory,
@@ -73,7 +83,8 @@ public struct RunRequest: Sendable {
                            landlock: landlock,
                            resourceLimits: resourceLimits,
                            listenPorts: listenPorts,
-                           socketService: socketService)
+                           socketService: socketService,
+                           transparentPorts: transparentPorts)
     }
 
     public static func currentDirectory() throws -> String {

@@ -35,6 +35,19 @@ public enum SandboxInit {
                 try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
                 return fd
             }
+            var transparent: [Int32] = []
+            if !plan.transparentPorts.isEmpty {
+                try checkShim(sbx_loopback_add_local_route(SandboxInit.fakeNetwork.bigEndian, 15),
+                              "route 198.18.0.0/15 to the loopback interface")
+                for port in plan.transparentPorts {
+                    let fd = sbx_listen_any(Int32(port))
+                    try checkShim(min(fd, 0), "listen on 0.0.0.0:\(port) in the sandbox")
+                    transparent.append(fd)
+                }
+                let dns = sbx_bind_udp(SandboxInit.resolverAddress, 53)
+                try checkShim(min(dns, 0), "bind 127.0.0.53:53 (DNS) in the sandbox")
+                transparent.append(dns)
+            }
             // Our end answers the supervisor's socket requests; the other end goes to it below.
             var servicePair: [Int32] = [-1, -1]
             if plan.socketService {
@@ -49,7 +62,7 @@ public enum SandboxInit {
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
             command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
             try channel.sendFrame([])
-            for fd in listeners + (plan.socketService ? [servicePair[1]] : []) {
+            for fd in listeners + transparent + (plan.socketService ? [servicePair[1]] : []) {
                 try checkShim(sbx_send_fd(channel.fd, fd), "hand a socket to sbx")
                 close(fd)
             }
@@ -64,6 +77,10 @@ public enum SandboxInit {
 
     /// 198.18.0.1, on the sandbox's loopback interface.
     public static let loopbackAddress: UInt32 = 0xC612_0001
+    /// 198.18.0.0/15: the addresses the transparent side's DNS gives out.
+    public static let fakeNetwork: UInt32 = 0xC612_0000
+    /// 127.0.0.53, where the transparent side's DNS listens.
+    public static let resolverAddress: UInt32 = 0x7F00_0035
 
     private static func dropPrivileges() throws {
         var step: UnsafePointer<CChar>? = nil

@@ -27,11 +27,16 @@ public struct SandboxPlan: Equatable, Sendable {
     /// The init makes sockets in the sandbox's network namespace on the supervisor's request
     /// (`SandboxSockets`), so that --expose can connect to servers inside.
     public var socketService: Bool
+    /// The egress proxy's transparent side, for programs that ignore the proxy variables:
+    /// 198.18.0.0/15 routed to the sandbox's loopback, a socket listening on 0.0.0.0 for each
+    /// of these ports, and a UDP socket on 127.0.0.53:53 for DNS, all handed to the supervisor.
+    /// Empty: none of it.
+    public var transparentPorts: [UInt16]
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
                 seccomp: SeccompPolicy = .standard(), landlock: Bool = true, resourceLimits: [ResourceLimit] = [],
-                listenPorts: [UInt16] = [], socketService: Bool = false) {
+                listenPorts: [UInt16] = [], socketService: Bool = false, transparentPorts: [UInt16] = []) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -44,6 +49,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.resourceLimits = resourceLimits
         self.listenPorts = listenPorts
         self.socketService = socketService
+        self.transparentPorts = transparentPorts
     }
 }
 

@@ -13,11 +13,10 @@ public enum Supervisor {
     /// Runs the plan; returns the command's exit status, or throws when the sandbox could not
     /// be set up (the command then never ran).
     /// With `cgroup`, the sandbox starts inside it (see `RunCgroup`).
-    /// With `plan.listenPorts`, `serveListeners` gets the sockets listening there inside the
-    /// sandbox (in that order), once it is set up; with `plan.socketService`, also the
-    /// `SandboxSockets` that makes sockets inside. It must not block.
+    /// With `plan.listenPorts`, `plan.transparentPorts` or `plan.socketService`, `serve` gets
+    /// the sockets the init made for them, once the sandbox is set up. It must not block.
     public static func run(_ plan: SandboxPlan, timeout: RunTimeout? = nil, cgroup: RunCgroup? = nil,
-                           serveListeners: ((_ listeners: [Int32], _ sockets: SandboxSockets?) throws -> Void)? = nil) throws -> Int32 {
+                           serve: ((HandedSockets) throws -> Void)? = nil) throws -> Int32 {
         var pair: [Int32] = [0, 0]
         try checkLibc(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                       "socketpair")
@@ -37,24 +36,38 @@ public enum Supervisor {
         close(initEnd)
         do {
             try handOver(plan, to: pid, over: channel)
-            let listeners = try plan.listenPorts.map { port in
+            func receive(_ what: String) throws -> Int32 {
                 let fd = sbx_receive_fd(channel.fd)
-                try checkShim(min(fd, 0), "receive the socket of 127.0.0.1:\(port) from the sandbox")
+                try checkShim(min(fd, 0), "receive \(what) from the sandbox")
                 return fd
             }
-            var sockets: SandboxSockets? = nil
-            if plan.socketService {
-                let fd = sbx_receive_fd(channel.fd)
-                try checkShim(min(fd, 0), "receive the sandbox's socket service")
-                sockets = SandboxSockets(channel: fd)
+            var handed = HandedSockets()
+            handed.listeners = try plan.listenPorts.map { try receive("the socket of 127.0.0.1:\($0)") }
+            if !plan.transparentPorts.isEmpty {
+                handed.transparent = try plan.transparentPorts.map { try receive("the socket of 0.0.0.0:\($0)") }
+                handed.resolver = try receive("the DNS socket")
             }
-            if !listeners.isEmpty || sockets != nil { try serveListeners?(listeners, sockets) }
+            if plan.socketService { handed.sockets = SandboxSockets(channel: try receive("the socket service")) }
+            if !handed.isEmpty { try serve?(handed) }
         } catch {
             kill(pid, SIGKILL)
             _ = waitForExit(of: pid)
             throw error
         }
         return superviseUntilExit(of: pid, timeout: timeout)
+    }
+
+    /// The sockets the init made for the supervisor, each in the order of the plan's ports.
+    public struct HandedSockets {
+        /// Listening on the sandbox's 127.0.0.1, one per `plan.listenPorts`.
+        public var listeners: [Int32] = []
+        /// Listening on the sandbox's 0.0.0.0, one per `plan.transparentPorts`.
+        public var transparent: [Int32] = []
+        /// UDP, the sandbox's 127.0.0.53:53.
+        public var resolver: Int32? = nil
+        public var sockets: SandboxSockets? = nil
+
+        var isEmpty: Bool { listeners.isEmpty && transparent.isEmpty && resolver == nil && sockets == nil }
     }
 
     private static func spawnInit(channelFD: Int32, cgroupFD: Int32, keep: [Int32]) throws -> pid_t {

@@ -34,6 +34,41 @@ enum EgressSetup {
         return Array(Set(ports)).sorted()
     }
 
+    /// The ports the transparent side listens on inside: those the allow entries for names
+    /// give, but not the proxy's own nor --host-port's (they are taken on 127.0.0.1). At most 64.
+    static func transparentPorts(_ rules: EgressRules, hostPorts: [Int]) -> [UInt16] {
+        rules.namedPorts.filter { $0 != Int(port) && !hostPorts.contains($0) }.prefix(64).map(UInt16.init)
+    }
+
+    /// The sandbox's resolver configuration for the transparent side: a file naming 127.0.0.53
+    /// (written to the state directory), and where it goes: /etc/resolv.conf, or the file that
+    /// symlink points to (systemd-resolved's stub under /run, a fresh tmpfs in the sandbox).
+    /// nil when there is nowhere to put it.
+    static func resolverConfiguration(stateDirectory: String) throws -> (source: String, target: String)? {
+        let source = stateDirectory + "/resolv.conf"
+        let text = "# sbx: the egress proxy's DNS, which answers for the names the rules allow\nnameserver 127.0.0.53\n"
+        // Written aside and renamed: a run that has the file mounted keeps reading whole content.
+        let fresh = source + ".\(getpid())"
+        let fd = open(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SandboxError.system("write \(fresh)", errno: errno) }
+        do {
+            defer { close(fd) }
+            try writeFully(fd, Array(text.utf8), what: fresh)
+        }
+        guard rename(fresh, source) == 0 else { throw SandboxError.system("rename \(fresh)", errno: errno) }
+        var info = stat()
+        guard lstat("/etc/resolv.conf", &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFLNK else { return (source, "/etc/resolv.conf") }
+        guard let link = readLink("/etc/resolv.conf") else { return nil }
+        let target = link.hasPrefix("/") ? link : "/etc/" + link
+        let canonical = realpath(target, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) }
+        if let canonical { return (source, canonical) }
+        // A dangling link into a directory that is a fresh tmpfs inside: the file can be made there.
+        let parts = target.split(separator: "/")
+        guard parts.count >= 2, ["run", "tmp"].contains(parts[0]), !parts.contains(".."), !parts.contains(".") else { return nil }
+        return (source, target)
+    }
+
     /// --expose values: valid ports, each once.
     static func exposePorts(_ ports: [Int]) throws -> [Int] {
         if let bad = ports.first(where: { !(1...65535).contains($0) }) {

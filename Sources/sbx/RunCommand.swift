@@ -71,6 +71,8 @@ struct RunCommand: ParsableCommand {
             }
         }
 
+        // The transparent side, for programs that ignore the proxy variables (TransparentSide.swift).
+        let transparentPorts = proxyMode ? EgressSetup.transparentPorts(rules, hostPorts: hostPorts) : []
         let request = RunRequest(
             command: command, project: project, workingDirectory: workingDirectory,
             // The proxy's variables first: env.set and --env may change them.
@@ -84,14 +86,19 @@ struct RunCommand: ParsableCommand {
             landlock: PolicyEnforcement.landlock(policy),
             resourceLimits: fallbackLimits,
             listenPorts: (proxyMode ? [EgressSetup.port] : []) + hostPorts.map(UInt16.init),
-            socketService: !exposePorts.isEmpty)
+            socketService: !exposePorts.isEmpty,
+            transparentPorts: transparentPorts,
+            resolverConfiguration: transparentPorts.isEmpty ? nil : try EgressSetup.resolverConfiguration(stateDirectory: state))
         let started = monotonicSeconds()
         let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
-                                        serveListeners: { fds, sockets in
-                                            var fds = fds[...]
+                                        serve: { handed in
+                                            var fds = handed.listeners[...]
                                             if proxyMode { try proxy?.serve(listeningFD: fds.removeFirst()) }
                                             for (fd, port) in zip(fds, hostPorts) { try proxy?.forward(listeningFD: fd, toHostPort: port) }
-                                            if let sockets { proxy?.exposeInside { try sockets.connect(toPort: UInt16($0)) } }
+                                            if let resolver = handed.resolver {
+                                                try proxy?.serveTransparent(listeningFDs: handed.transparent, resolverFD: resolver)
+                                            }
+                                            if let sockets = handed.sockets { proxy?.exposeInside { try sockets.connect(toPort: UInt16($0)) } }
                                         })
         proxy?.shutdown()
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode)

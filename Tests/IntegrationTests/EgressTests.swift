@@ -251,6 +251,37 @@ final class EgressTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
     }
 
+    /// Programs that ignore the proxy variables: the sandbox's DNS gives an allowed name an
+    /// address from 198.18.0.0/15, and a connection to it goes through the rules like CONNECT.
+    /// Unlisted names do not resolve; other ports and addresses it did not give out go nowhere.
+    func testTransparentSideServesProgramsThatIgnoreTheProxy() throws {
+        let node = FileManager.default.isExecutableFile(atPath: "/usr/bin/node")
+        for caller in Harness.callers {
+            let result = run(["--allow-domain", "up.test:\(p)", "--add-host", "up.test=127.0.0.1", "--verbose"], """
+                unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
+                getent hosts up.test | cut -d. -f1,2
+                getent hosts evil.test; echo "evil: $?"
+                python3 -c 'import urllib.request as u; print(u.build_opener(u.ProxyHandler({})).open("http://up.test:\(p)/hello").read().decode(), end="")'
+                \(node ? "node -e 'fetch(\"http://up.test:\(p)/hello\").then(r => r.text()).then(t => process.stdout.write(t))'" : "echo hello from upstream")
+                curl -s --noproxy '*' http://up.test:\(p + 1)/hello; echo "other port: $?"
+                curl -s --noproxy '*' http://198.18.200.1:\(p)/hello || echo "not given out: closed"
+                """, as: caller)
+            XCTAssertEqual(result.stdout, """
+                198.18
+                evil: 2
+                hello from upstream
+                hello from upstream
+                other port: 7
+                not given out: closed
+
+                """, "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("sbx: 2 connections allowed, 2 refused (evil.test not in allow-list (DNS lookup)"), result.stderr)
+            let path = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
+            let audit = try String(contentsOfFile: String(path), encoding: .utf8)
+            XCTAssertEqual(audit.components(separatedBy: "\"protocol\":\"transparent\",\"host\":\"up.test\"").count - 1, 2, audit)
+        }
+    }
+
     func testWithoutProxyModeThereIsNoProxy() {
         let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")

@@ -30,7 +30,8 @@ final class PlanCodecTests: XCTestCase {
         landlock: false,
         resourceLimits: [ResourceLimit(resource: ResourceLimit.addressSpace, value: 1 << 40), ResourceLimit(resource: 6, value: 7)],
         listenPorts: [3128, 65535],
-        socketService: true)
+        socketService: true,
+        transparentPorts: [80, 443])
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)

@@ -7,6 +7,14 @@ int sbx_loopback_up(void);
 // Adds the IPv4 address `address` (network byte order) with prefix length `prefix` to the
 // loopback interface, over rtnetlink; returns 0 or -errno.
 int sbx_loopback_add_address(uint32_t address, int prefix);
+// Routes the IPv4 network `network`/`prefix` (network byte order) to the host itself through
+// the loopback interface ("ip route add local NET dev lo"): a connection to any address in it
+// reaches the sockets listening on 0.0.0.0. 0 or -errno.
+int sbx_loopback_add_local_route(uint32_t network, int prefix);
+// A TCP socket listening on 0.0.0.0:`port`; the fd or -errno.
+int sbx_listen_any(int port);
+// A UDP socket bound to `host_address` (host byte order):`port`; the fd or -errno.
+int sbx_bind_udp(uint32_t host_address, int port);
 
 // A TCP socket listening on 127.0.0.1:`port` (in the calling process's network namespace):
 // the egress proxy's, made by the init and handed to the supervisor. Returns the fd or -errno.
