@@ -41,7 +41,8 @@ final class FakeAddresses: Sendable {
 
 /// Answers the sandbox's DNS queries: an address from `FakeAddresses` for a name the rules
 /// might allow (type A), no records for its other types (so AAAA lookups fall back to A), and
-/// "no such name" for the rest, which goes to the audit log once per name.
+/// "no such name" for the rest, which goes to the audit log once per name (unless it is a
+/// reverse lookup or a name without a dot).
 final class DNSResponder: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -72,8 +73,9 @@ final class DNSResponder: ChannelInboundHandler {
             }
         } else {
             answer = query.answer(.nameError)
-            // Reverse lookups are not connection attempts.
-            if !name.hasSuffix(".arpa"), refusedNames.count < 4096, refusedNames.insert(name).inserted {
+            // Reverse lookups and single-label names (the sandbox's own hostname, which git
+            // looks up for its default identity) are not connection attempts.
+            if name.contains("."), !name.hasSuffix(".arpa"), refusedNames.count < 4096, refusedNames.insert(name).inserted {
                 audit.record(AuditLog.Entry(proto: "dns", host: name, port: 53, address: nil, allowed: false,
                                             rule: "\(name) not in allow-list (DNS lookup)"))
             }
