@@ -57,7 +57,7 @@ public final class ProxyServer {
     /// the sandbox's 0.0.0.0 at the ports the rules name, and `resolverFD`, the sandbox's DNS
     /// socket (UDP 127.0.0.53:53).
     public func serveTransparent(listeningFDs: [Int32], resolverFD: Int32) throws {
-        let (upstream, audit, rules, addresses) = (self.upstream, self.audit, self.rules, FakeAddresses())
+        let (upstream, audit, rules, addresses) = (self.upstream, self.audit, self.rules, self.upstream.fakeAddresses)
         let open = self.open
         for fd in listeningFDs {
             let listener = try ServerBootstrap(group: group)

@@ -13,6 +13,9 @@ struct Upstream {
     let hosts: [String: [IPAddress]]
     let pool: NIOThreadPool
     let audit: AuditLog
+    /// The transparent side's DNS answers: a client that resolved a name there and then asks
+    /// for the address (SOCKS with local resolution) means the name.
+    var fakeAddresses = FakeAddresses()
 
     struct Refused: Error {
         let reason: String
@@ -25,6 +28,8 @@ struct Upstream {
     /// complete when the connection ends.
     func connect(host: String, port: Int, proto: String, on eventLoop: EventLoop,
                  initializer: @escaping (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
+        let given = IPAddress(host).flatMap(fakeAddresses.name(for:))
+        let host = given ?? host
         let name = EgressRules.normalize(host) ?? host
         func refuse(_ reason: String, address: String? = nil, unreachable: Bool = false) -> EventLoopFuture<(Channel, AuditLog.Entry)> {
             audit.record(AuditLog.Entry(proto: proto, host: name, port: port, address: address, allowed: false, rule: reason))

@@ -263,6 +263,7 @@ final class EgressTests: XCTestCase {
                 getent hosts evil.test; echo "evil: $?"
                 python3 -c 'import urllib.request as u; print(u.build_opener(u.ProxyHandler({})).open("http://up.test:\(p)/hello").read().decode(), end="")'
                 \(node ? "node -e 'fetch(\"http://up.test:\(p)/hello\").then(r => r.text()).then(t => process.stdout.write(t))'" : "echo hello from upstream")
+                curl -sS --socks5 127.0.0.1:3128 http://up.test:\(p)/hello  # resolved here, then SOCKS to the address
                 curl -s --noproxy '*' http://up.test:\(p + 1)/hello; echo "other port: $?"
                 curl -s --noproxy '*' http://198.18.200.1:\(p)/hello || echo "not given out: closed"
                 """, as: caller)
@@ -271,11 +272,12 @@ final class EgressTests: XCTestCase {
                 evil: 2
                 hello from upstream
                 hello from upstream
+                hello from upstream
                 other port: 7
                 not given out: closed
 
                 """, "\(caller): \(result.stderr)")
-            XCTAssertTrue(result.stderr.contains("sbx: 2 connections allowed, 2 refused (evil.test not in allow-list (DNS lookup)"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("sbx: 3 connections allowed, 2 refused (evil.test not in allow-list (DNS lookup)"), result.stderr)
             let path = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
             let audit = try String(contentsOfFile: String(path), encoding: .utf8)
             XCTAssertEqual(audit.components(separatedBy: "\"protocol\":\"transparent\",\"host\":\"up.test\"").count - 1, 2, audit)
