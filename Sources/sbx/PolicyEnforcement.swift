@@ -19,10 +19,18 @@ enum PolicyEnforcement {
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
             ("landlock", landlockState(policy)),
-            ("network", policy.networkMode.value == "none" ? "loopback only: active"
-                : "loopback only, egress through the proxy on 127.0.0.1:\(EgressSetup.port) (allow-list, audit): active"),
+            ("network", networkState(policy)),
             ("cgroups", cgroupState(policy)),
         ]
+    }
+
+    static func networkState(_ policy: EffectivePolicy) -> String {
+        guard policy.networkMode.value == "proxy" else { return "loopback only: active" }
+        let ports = (try? EgressSetup.rules(policy)).map { EgressSetup.transparentPorts($0, hostPorts: []) } ?? []
+        let transparent = ports.isEmpty ? ""
+            : "; for programs that ignore the proxy variables, DNS on 127.0.0.53 and 198.18.0.0/15 on ports "
+                + ports.map(String.init).joined(separator: ", ")
+        return "loopback only, egress through the proxy on 127.0.0.1:\(EgressSetup.port)\(transparent) (allow-list, audit): active"
     }
 
     static func cgroupLimits(_ policy: EffectivePolicy) -> CgroupLimits {
