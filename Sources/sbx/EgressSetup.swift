@@ -117,18 +117,21 @@ enum EgressSetup {
         })
     }
 
-    /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`); the oldest files beyond
-    /// the newest `keep` are removed.
+    /// STATE/runs/SECONDS-PID.jsonl (see `HostUser.stateDirectory`). When there are `keep`
+    /// files or more, the oldest are removed down to three quarters of `keep`, so that the
+    /// sorting happens once in many runs, not at every run.
     static func auditPath(stateDirectory: String, keep: Int = 200) throws -> String {
         let runs = stateDirectory + "/runs"
         if mkdir(runs, 0o700) != 0 && errno != EEXIST {
             throw SandboxError.system("create \(runs) for the run's audit file", errno: errno)
         }
-        // SECONDS-PID: numeric order of the seconds is the age. Sorted only when over the limit.
         let files = (directoryNames(runs) ?? []).filter { $0.hasSuffix(".jsonl") }
         if files.count >= keep {
-            let byAge = files.sorted { (Int($0.prefix { $0.isNumber }) ?? 0) < (Int($1.prefix { $0.isNumber }) ?? 0) }
-            for name in byAge.dropLast(keep - 1) { unlink(runs + "/" + name) }
+            // SECONDS-PID: the seconds, read once per name, are the age.
+            let byAge = files.map { name in
+                (seconds: name.utf8.prefix { $0 >= 0x30 && $0 <= 0x39 }.reduce(0) { $0 &* 10 &+ Int($1 - 0x30) }, name: name)
+            }.sorted { $0.seconds < $1.seconds }
+            for file in byAge.dropLast(keep * 3 / 4) { unlink(runs + "/" + file.name) }
         }
         return runs + "/\(time(nil))-\(getpid()).jsonl"
     }

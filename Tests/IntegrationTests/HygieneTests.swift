@@ -51,4 +51,20 @@ final class HygieneTests: XCTestCase {
             XCTAssertFalse(env.contains { $0.hasPrefix("UNSET_ONE=") })
         }
     }
+
+    /// Every run leaves an audit file in STATE/runs; at 200 the oldest go, down to 150.
+    func testAuditFilesArePrunedOldestFirst() throws {
+        let project = Harness.makeProject(for: .current)
+        let state = project + "/state"
+        try FileManager.default.createDirectory(atPath: state + "/sbx/runs", withIntermediateDirectories: true)
+        // Seconds from 1000 to 1199, written out of order; 999 (older, fewer digits) last.
+        for seconds in (1000..<1199).reversed() + [999] {
+            FileManager.default.createFile(atPath: "\(state)/sbx/runs/\(seconds)-1.jsonl", contents: Data())
+        }
+        let result = Harness.sbx(["run", "--", "/bin/true"], as: .current, in: project, environment: ["XDG_STATE_HOME": state])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let left = try FileManager.default.contentsOfDirectory(atPath: state + "/sbx/runs").filter { $0.hasSuffix("-1.jsonl") }
+        XCTAssertEqual(left.count, 150)
+        XCTAssertEqual(Set(left), Set((1049..<1199).map { "\($0)-1.jsonl" }), "the newest 150 stay")
+    }
 }
