@@ -284,6 +284,27 @@ final class EgressTests: XCTestCase {
         }
     }
 
+    /// The DNS answer is not a pass: the connection is decided by the rules, port and deny
+    /// entries included.
+    func testTransparentConnectionsAreDecidedByTheRules() {
+        let project = Harness.makeProject(for: .current)
+        FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("""
+            [network]
+            mode = "proxy"
+            allow = ["up.test:\(p)", "up.test:\(p + 1)"]
+            deny = ["up.test:\(p + 1)"]
+            [network.hosts]
+            "up.test" = "127.0.0.1"
+            """.utf8))
+        let result = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", """
+            unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
+            curl -sS --noproxy '*' http://up.test:\(p)/hello
+            curl -s --noproxy '*' http://up.test:\(p + 1)/hello || echo "denied port: closed"
+            """], as: .current, in: project)
+        XCTAssertEqual(result.stdout, "hello from upstream\ndenied port: closed\n", result.stderr)
+        XCTAssertTrue(result.stderr.contains("1 connection allowed, 1 refused (up.test:\(p + 1) denied by up.test:\(p + 1))"), result.stderr)
+    }
+
     func testWithoutProxyModeThereIsNoProxy() {
         let result = run([], "curl -s -x http://127.0.0.1:3128 http://up.test:\(p)/hello; echo $?")
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")
