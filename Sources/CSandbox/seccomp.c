@@ -1,7 +1,13 @@
+#define _GNU_SOURCE
 #include "sbx_seccomp.h"
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct sbx_seccomp { scmp_filter_ctx ctx; };
 
@@ -62,6 +68,31 @@ int sbx_seccomp_add(sbx_seccomp *filter, int syscall_number, int action, int err
     return seccomp_rule_add_array(filter->ctx, action_of(action, errno_value), syscall_number, count, compare);
 }
 
-int sbx_seccomp_load(sbx_seccomp *filter) {
-    return seccomp_load(filter->ctx);
+int sbx_seccomp_export(sbx_seccomp *filter, uint8_t **program, size_t *length) {
+    int fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = seccomp_export_bpf(filter->ctx, fd);
+    off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (rc == 0 && size <= 0) rc = -EIO;
+    uint8_t *buffer = rc == 0 ? malloc((size_t)size) : NULL;
+    if (rc == 0 && buffer == NULL) rc = -ENOMEM;
+    if (rc == 0 && pread(fd, buffer, (size_t)size, 0) != size) rc = -EIO;
+    close(fd);
+    if (rc != 0) { free(buffer); return rc; }
+    *program = buffer;
+    *length = (size_t)size;
+    return 0;
+}
+
+void sbx_seccomp_release(sbx_seccomp *filter) {
+    seccomp_release(filter->ctx);
+    free(filter);
+}
+
+int sbx_seccomp_load_program(const uint8_t *program, size_t length) {
+    if (length == 0 || length % sizeof(struct sock_filter) != 0 || length / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        return -EINVAL;
+    }
+    struct sock_fprog prog = { .len = (unsigned short)(length / sizeof(struct sock_filter)), .filter = (struct sock_filter *)program };
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -errno;
 }

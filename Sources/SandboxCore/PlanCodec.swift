@@ -44,6 +44,25 @@ enum PlanCodec {
         return writer.bytes
     }
 
+    /// The seccomp programs: a count, then each program's length and bytes.
+    static func encode(_ filter: SeccompFilter) -> [UInt8] {
+        var writer = Writer()
+        writer.count(filter.programs.count)
+        for program in filter.programs {
+            writer.count(program.count)
+            writer.bytes += program
+        }
+        return writer.bytes
+    }
+
+    static func decodeFilter(_ bytes: [UInt8]) throws -> SeccompFilter {
+        var reader = Reader(bytes: bytes)
+        var programs: [[UInt8]] = []
+        for _ in 0..<(try reader.count()) { programs.append(Array(try reader.take(try reader.count()))) }
+        guard reader.atEnd else { throw SandboxError("corrupt seccomp programs: trailing bytes") }
+        return SeccompFilter(programs: programs)
+    }
+
     static func decode(_ bytes: [UInt8]) throws -> SandboxPlan {
         var reader = Reader(bytes: bytes)
         let command = try reader.strings()

@@ -6,8 +6,9 @@ import CSandbox
 /// pid 1 inside the sandbox. Single-threaded by construction (it is a fresh exec of sbx that
 /// never starts Dispatch or NIO), because the setup below and the fork that follows need it.
 ///
-/// The recipe, in order: read the plan; build the root; hostname and loopback; drop every
-/// capability and set no_new_privs; Landlock; start the command (which loads seccomp); then
+/// The recipe, in order: read the plan; build the root; hostname and loopback, the sockets
+/// the supervisor serves; read the seccomp programs; drop every capability and set
+/// no_new_privs; Landlock; start the command (which loads the programs); then
 /// forward signals, reap orphans, and exit with the command's status.
 public enum SandboxInit {
     public static func run(channelFD: Int32) -> Never {
@@ -55,7 +56,9 @@ public enum SandboxInit {
                               "make the socket service's channel")
                 socketService = servicePair[0]
             }
-            let filter = try SeccompFilter(plan.seccomp)
+            // The supervisor generated them from plan.seccomp meanwhile; they follow the plan.
+            guard let programs = try channel.receiveFrame() else { exit(ExitStatus.sandboxFailure) }
+            let filter = try PlanCodec.decodeFilter(programs)
             try dropPrivileges()
             if plan.landlock { try LandlockWall.apply() }
             try checkLibc(chdir(plan.workingDirectory),

@@ -32,10 +32,13 @@ public enum Supervisor {
         }
         try ForwardedSignals.take()
 
+        // libseccomp's BPF generation takes a millisecond or two: done meanwhile, on a thread.
+        let filter = try BackgroundWork { try SeccompFilter(plan.seccomp) }
+        defer { _ = try? filter.join() }  // never left running, whatever happens
         let pid = try spawnInit(channelFD: initEnd, cgroupFD: cgroup?.fd ?? -1, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
         close(initEnd)
         do {
-            try handOver(plan, to: pid, over: channel)
+            try handOver(plan, filter: filter, to: pid, over: channel)
             func receive(_ what: String) throws -> Int32 {
                 let fd = sbx_receive_fd(channel.fd)
                 try checkShim(min(fd, 0), "receive \(what) from the sandbox")
@@ -90,13 +93,17 @@ public enum Supervisor {
         return pid
     }
 
-    private static func handOver(_ plan: SandboxPlan, to pid: pid_t, over channel: ControlChannel) throws {
+    /// The plan first, so that the init builds the root while `filter` is finished here, then
+    /// the seccomp programs, which the init reads just before it starts the command.
+    private static func handOver(_ plan: SandboxPlan, filter: BackgroundWork<SeccompFilter>, to pid: pid_t,
+                                 over channel: ControlChannel) throws {
         guard try channel.receiveByte() == UInt8(ascii: "r") else {
             throw SandboxError("the sandbox's first process died before setup")
         }
         try UserNamespace.writeMaps(for: pid, uid: geteuid(), gid: getegid())
         try channel.sendByte(UInt8(ascii: "g"))
         try channel.sendFrame(PlanCodec.encode(plan))
+        try channel.sendFrame(PlanCodec.encode(try filter.join()))
         guard let answer = try channel.receiveFrame() else {
             throw SandboxError("the sandbox's init died during setup")
         }

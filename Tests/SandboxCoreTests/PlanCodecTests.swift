@@ -48,3 +48,18 @@ final class PlanCodecTests: XCTestCase {
         XCTAssertThrowsError(try PlanCodec.decode(PlanCodec.encode(plan) + [0]))
     }
 }
+
+/// The seccomp programs the supervisor generates and the init loads.
+final class SeccompProgramTests: XCTestCase {
+    func testTheDefaultPolicyMakesTwoProgramsThatRoundTrip() throws {
+        let filter = try SeccompFilter(.standard())
+        XCTAssertEqual(filter.programs.count, 2)
+        for program in filter.programs {
+            XCTAssertFalse(program.isEmpty)
+            XCTAssertEqual(program.count % 8, 0, "a sequence of struct sock_filter")
+        }
+        XCTAssertEqual(try PlanCodec.decodeFilter(PlanCodec.encode(filter)), filter)
+        XCTAssertThrowsError(try PlanCodec.decodeFilter(PlanCodec.encode(filter) + [0]))
+        XCTAssertThrowsError(try PlanCodec.decodeFilter(Array(PlanCodec.encode(filter).dropLast())))
+    }
+}
