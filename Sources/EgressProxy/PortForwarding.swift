@@ -25,18 +25,15 @@ final class HostPortForwarder: ChannelInboundHandler, RemovableChannelHandler {
             .channelInitializer { host in host.eventLoop.makeCompletedFuture { try host.pipeline.syncOperations.addHandler(hostSide) } }
             .connect(host: "127.0.0.1", port: port)
             .whenComplete { result in
-                guard case .success = result, (try? channel.pipeline.syncOperations.addHandler(clientSide, position: .after(self))) != nil else {
-                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1",
-                                                allowed: false, rule: "--host-port \(port): nothing listens on the host"))
-                    channel.close(promise: nil)
-                    return
-                }
-                hostSide.onInactive = {
+                let relayed = result.isSuccess && completeForwarding(channel, replacing: self, with: clientSide, farSide: hostSide) {
                     audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1", allowed: true,
                                                 rule: "--host-port \(port)", bytesUp: clientSide.bytesRead, bytesDown: hostSide.bytesRead))
                 }
-                channel.pipeline.syncOperations.removeHandler(self, promise: nil)
-                channel.read()
+                if !relayed {
+                    audit.record(AuditLog.Entry(proto: "host-port", host: "127.0.0.1", port: port, address: "127.0.0.1",
+                                                allowed: false, rule: "--host-port \(port): nothing listens on the host"))
+                    channel.close(promise: nil)
+                }
             }
         context.fireChannelActive()
     }
@@ -83,19 +80,31 @@ final class ExposedPortForwarder: ChannelInboundHandler, RemovableChannelHandler
             case .failure(let error):
                 refuse(error is ExposeError ? "the sandbox is not up yet" : "nothing listens there in the sandbox")
             case .success:
-                guard (try? channel.pipeline.syncOperations.addHandler(hostSide, position: .after(self))) != nil else {
-                    return refuse("the connection closed")
-                }
-                sandboxSide.onInactive = {
+                let relayed = completeForwarding(channel, replacing: self, with: hostSide, farSide: sandboxSide) {
                     audit.record(AuditLog.Entry(proto: "expose", host: "sandbox", port: port, address: "127.0.0.1", allowed: true,
                                                 rule: "--expose \(port)", bytesUp: sandboxSide.bytesRead, bytesDown: hostSide.bytesRead))
                 }
-                channel.pipeline.syncOperations.removeHandler(self, promise: nil)
-                channel.read()
+                if !relayed { refuse("the connection closed") }
             }
         }
         context.fireChannelActive()
     }
 
     private enum ExposeError: Error { case notStarted }
+}
+
+/// The last step of a forwarder: the accepted channel's side of the relay takes the
+/// forwarder's place and reading starts; `ended` runs when the far side's channel is gone.
+/// False when the accepted channel is gone already.
+private func completeForwarding(_ channel: Channel, replacing forwarder: RemovableChannelHandler, with side: RelayHandler,
+                                farSide: RelayHandler, ended: @escaping () -> Void) -> Bool {
+    guard (try? channel.pipeline.syncOperations.addHandler(side, position: .after(forwarder))) != nil else { return false }
+    farSide.onInactive = ended
+    channel.pipeline.syncOperations.removeHandler(forwarder, promise: nil)
+    channel.read()
+    return true
+}
+
+private extension Result {
+    var isSuccess: Bool { if case .success = self { return true }; return false }
 }

@@ -38,13 +38,7 @@ public final class ProxyServer {
         server = try ServerBootstrap(group: group)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                let admitted = open.withLockedValue { count -> Bool in
-                    guard count < Self.maximumConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else { return channel.close() }
-                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                guard Self.admit(channel, open: open) else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ProtocolSniffer(upstream: upstream))
                 }
@@ -64,13 +58,7 @@ public final class ProxyServer {
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelOption(ChannelOptions.autoRead, value: false)
                 .childChannelInitializer { channel in
-                    let admitted = open.withLockedValue { count -> Bool in
-                        guard count < Self.maximumConnections else { return false }
-                        count += 1
-                        return true
-                    }
-                    guard admitted else { return channel.close() }
-                    channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                    guard Self.admit(channel, open: open) else { return channel.close() }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(TransparentConnection(upstream: upstream, addresses: addresses, audit: audit))
                     }
@@ -132,6 +120,18 @@ public final class ProxyServer {
     /// to a port on the sandbox's loopback (SandboxSockets.connect).
     public func exposeInside(_ connect: @escaping @Sendable (Int) throws -> Int32) {
         inside.withLockedValue { $0 = connect }
+    }
+
+    /// Counts a new connection against `maximumConnections` until it closes; false when there
+    /// are that many already (the caller closes it).
+    private static func admit(_ channel: Channel, open: NIOLockedValueBox<Int>) -> Bool {
+        let admitted = open.withLockedValue { count -> Bool in
+            guard count < maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        if admitted { channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } } }
+        return admitted
     }
 
     /// Stops serving; the connections still open are closed. Safe to call more than once.
