@@ -39,7 +39,6 @@ final class HostPortForwarder: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-
 /// One --expose connection, from the host's 127.0.0.1:PORT: once a socket connected to the
 /// sandbox's PORT is there (made on the thread pool: it blocks), relays between the two.
 final class ExposedPortForwarder: ChannelInboundHandler, RemovableChannelHandler {

@@ -98,8 +98,8 @@ public final class ProxyServer {
 
     /// Listens on the host's 127.0.0.1:`port` at once (failing when it is taken) and forwards
     /// each connection to the same port on the sandbox's loopback (--expose), through a socket
-    /// from `connectInside`, which is set once the sandbox is up (`exposeInside`). Outside the
-    /// rules: the user named this port. Each connection is in the audit log.
+    /// from the function given to `exposeInside` once the sandbox is up. Outside the rules: the
+    /// user named this port. Each connection is in the audit log.
     public func expose(port: Int) throws {
         let (audit, pool, inside) = (self.audit, self.pool, self.inside)
         let listener = try ServerBootstrap(group: group)

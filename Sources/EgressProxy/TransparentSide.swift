@@ -1,14 +1,14 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// The egress proxy for programs that ignore the proxy variables (Node's fetch before 24, Go
-/// programs built without the environment proxy, anything with its own HTTP client). Inside
-/// the sandbox, /etc/resolv.conf names 127.0.0.53, where `DNSResponder` answers each name the
-/// rules might allow with an address of its own from 198.18.0.0/15 (never routed anywhere;
-/// the sandbox routes the whole range to its loopback). A connection to such an address lands
-/// on a socket listening on 0.0.0.0:PORT, and `TransparentConnection` maps the address back to
-/// the name and goes on as CONNECT would: rules, resolution on the host, relay.
-///
+// The egress proxy for programs that ignore the proxy variables (Node's fetch before 24, Go
+// programs built without the environment proxy, anything with its own HTTP client). Inside
+// the sandbox, /etc/resolv.conf names 127.0.0.53, where `DNSResponder` answers each name the
+// rules might allow with an address of its own from 198.18.0.0/15 (never routed anywhere;
+// the sandbox routes the whole range to its loopback). A connection to such an address lands
+// on a socket listening on 0.0.0.0:PORT, and `TransparentConnection` maps the address back to
+// the name and goes on as CONNECT would: rules, resolution on the host, relay.
+
 /// The names' addresses, both ways; handed out in order, kept for the run.
 final class FakeAddresses: Sendable {
     private struct State {

@@ -8,6 +8,7 @@ final class BackgroundWork<Value>: ThreadBody, @unchecked Sendable {
     private let work: () throws -> Value
     private var result: Result<Value, Error>?
     private var thread = pthread_t()
+    private var joined = false
 
     init(_ work: @escaping () throws -> Value) throws {
         self.work = work
@@ -21,8 +22,6 @@ final class BackgroundWork<Value>: ThreadBody, @unchecked Sendable {
     }
 
     override func run() { result = Result { try work() } }
-
-    private var joined = false
 
     /// Waits for the work; its value, or what it threw. Again after the first time: the same.
     func join() throws -> Value {

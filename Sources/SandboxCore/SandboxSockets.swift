@@ -21,21 +21,13 @@ public final class SandboxSockets: Sendable {
             let fd = try socket(family: family)
             if sbx_connect_loopback(fd, Int32(port), family == AF_INET6 ? 1 : 0) == 0 { return fd }
             lastError = errno
-            Glibc.close(fd)
+            close(fd)
         }
         throw SandboxError.system("connect to port \(port) in the sandbox", errno: lastError)
     }
 
-    /// Closes our end; the init then stops listening for requests.
-    public func close() {
-        channel.withLock { fd in
-            if fd >= 0 { Glibc.close(fd); fd = -1 }
-        }
-    }
-
     private func socket(family: Int32) throws -> Int32 {
         try channel.withLock { fd in
-            guard fd >= 0 else { throw SandboxError("the sandbox has ended") }
             var request: UInt8 = family == AF_INET6 ? 6 : 4
             guard send(fd, &request, 1, Int32(MSG_NOSIGNAL)) == 1 else {
                 throw SandboxError.system("ask the sandbox for a socket", errno: errno)

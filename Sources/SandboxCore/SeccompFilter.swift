@@ -7,12 +7,12 @@ import CSandbox
 /// them on a thread of its own while the sandbox starts (`Supervisor.run`), the init gets the
 /// programs over the control channel, and the command's process loads them as its last step
 /// before exec.
-public struct SeccompFilter: Equatable, Sendable {
+struct SeccompFilter: Equatable, Sendable {
     /// The syscall filter's program, then the argument filter's (each a sequence of
     /// `struct sock_filter`).
-    public let programs: [[UInt8]]
+    let programs: [[UInt8]]
 
-    public init(_ policy: SeccompPolicy) throws {
+    init(_ policy: SeccompPolicy) throws {
         programs = [
             try Self.program(policy.syscalls, defaultAction: policy.defaultAction, name: "syscall"),
             try Self.program(policy.arguments, defaultAction: .allow, name: "argument"),

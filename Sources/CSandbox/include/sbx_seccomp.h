@@ -1,7 +1,6 @@
 #pragma once
-#include <stdint.h>
-
 #include <stddef.h>
+#include <stdint.h>
 
 // One seccomp filter, built with libseccomp from rules Swift describes (SeccompPolicy), by the
 // supervisor while the sandbox starts; its BPF program, as libseccomp generated it, travels to
