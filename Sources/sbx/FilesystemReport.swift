@@ -7,6 +7,8 @@ enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
+        let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
+                                                in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
         var rows: [(path: String, mode: String, why: String)] = [
             ("/", "read-only", "the host's top-level directories, each bound read-only"),
@@ -28,7 +30,8 @@ enum FilesystemReport {
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):
                 let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"
-                    : origin(target, in: policy.hide, key: "filesystem.hide") ?? "$XDG_RUNTIME_DIR"
+                    : origin(target, in: policy.hide, key: "filesystem.hide")
+                    ?? (target == state ? "sbx's own state: the audit files of every run, the placeholders' journal" : "$XDG_RUNTIME_DIR")
                 rows.append((target, "hidden", why))
             default:
                 continue

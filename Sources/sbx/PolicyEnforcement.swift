@@ -145,6 +145,16 @@ enum PolicyEnforcement {
     /// other missing paths skipped: a hidden path that does not exist has nothing to leak (a
     /// missing protected path gets a placeholder, see `missingProtectedPaths`).
     /// `createMissing: false` (for explain) leaves missing `write` directories out instead.
+    /// sbx's own state (every run's audit file, the placeholders' journal, cached tool answers)
+    /// is hidden inside: a run must neither read what other runs did nor change what the next
+    /// one trusts. Not when the project is inside it: hiding it would hide the project.
+    static func hideState(_ state: String, in filesystem: inout FilesystemPolicy, project: String) -> String? {
+        let path = RunRequest.canonicalPath(state) ?? state
+        guard project != path, !project.hasPrefix(path + "/") else { return nil }
+        if !filesystem.hide.contains(path) { filesystem.hide.append(path) }
+        return path
+    }
+
     static func filesystem(_ policy: EffectivePolicy, home: String, createMissing: Bool = true) throws -> FilesystemPolicy {
         func existing(_ entries: [EffectivePolicy.PathEntry], create: Bool) throws -> [String] {
             try entries.compactMap { entry in

@@ -45,7 +45,8 @@ struct RunCommand: ParsableCommand {
         // Placeholders live until the sandbox is gone (this function returns or throws).
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")
         defer { placeholders.release() }
-        let filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
+        var filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
+        _ = PolicyEnforcement.hideState(state, in: &filesystem, project: project)
         // Checked in every mode: a bad entry is an error.
         let rules = try EgressSetup.rules(policy)
         let hosts = try EgressSetup.hosts(policy, flags: policyOptions.addHost)

@@ -67,4 +67,22 @@ final class HygieneTests: XCTestCase {
         XCTAssertEqual(left.count, 150)
         XCTAssertEqual(Set(left), Set((1049..<1199).map { "\($0)-1.jsonl" }), "the newest 150 stay")
     }
+
+    /// sbx's state (other runs' audit files, the placeholders' journal, cached tool answers)
+    /// is hidden inside, even under the writable project: nothing to read, nothing to plant.
+    func testSbxStateIsHiddenInside() {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let state = project + "/state"
+            let environment = ["XDG_STATE_HOME": state]
+            XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: project, environment: environment).status, 0)
+            XCTAssertFalse((try? FileManager.default.contentsOfDirectory(atPath: state + "/sbx/runs"))?.isEmpty ?? true, "an audit file")
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", """
+                test -d '\(state)/sbx' && ls -A '\(state)/sbx' | wc -l
+                touch '\(state)/sbx/planted' 2>/dev/null || echo refused
+                """], as: caller, in: project, environment: environment)
+            XCTAssertEqual(result.stdout, "0\nrefused\n", "\(caller): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/sbx/planted"))
+        }
+    }
 }
