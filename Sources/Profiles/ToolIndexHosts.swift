@@ -455,7 +455,7 @@ extension ToolIndexHosts {
     }
 
     /// Small configuration files and directories, read with plain system calls.
-    private enum ConfigFile {
+    enum ConfigFile {
         /// The text of a regular file up to 1 MiB; nil otherwise. O_NONBLOCK so that a FIFO named
         /// by a variable cannot hang the lookup; fstat then refuses it.
         static func read(_ path: String) -> String? {
@@ -526,7 +526,7 @@ public struct CommandRunner: Sendable {
 
 /// posix_spawn, a pipe and poll: no Foundation and no Dispatch, whose threads and locks would not
 /// survive the fork that sbx makes later.
-private enum HelperProcess {
+enum HelperProcess {
     /// The helper's stdout when it exits with status 0 in time; stdin and stderr are /dev/null.
     /// `environment` nil means this process's own.
     static func output(of arguments: [String], environment: [String: String]?, timeoutMilliseconds: Int32) -> String? {
@@ -549,7 +549,7 @@ private enum HelperProcess {
 
     /// Where posix_spawnp would find `program`, but searching the PATH of the helper's own
     /// environment rather than this process's. A name with a '/' is taken as it is.
-    private static func executablePath(_ program: String, environment: [String: String]?) -> String? {
+    static func executablePath(_ program: String, environment: [String: String]?) -> String? {
         guard let environment else { return program }
         if program.contains(where: { $0 == "/" }) { return program }
         let searchPath = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"

@@ -78,7 +78,10 @@ struct PolicyOptions: ParsableArguments {
         let home = HostUser.home(environment: environment)
         let variables = Variables(home: home, project: project, workingDirectory: workingDirectory, uid: getuid(),
                                   environment: environment) { tool in
-            ToolIndexHosts.resolve(tool, environment: environment, home: home, project: project)
+            // Asking npm or pip costs a few hundred milliseconds: their answers are kept a day.
+            let state = try? HostUser.stateDirectory(environment: environment, home: home)
+            let runner = state.map { CommandRunner.cachedSystem(directory: $0 + "/tool-answers", environment: environment) } ?? .system
+            return ToolIndexHosts.resolve(tool, environment: environment, home: home, project: project, runner: runner)
         }
         let loader = PolicyLoader(store: HostUser.profileStore(environment: environment, home: home), variables: variables)
         let policy = try loader.load(profile: profile, flags: flagOverrides, useProjectFile: !noProjectProfile)

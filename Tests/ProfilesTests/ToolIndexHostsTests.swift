@@ -365,3 +365,38 @@ final class ToolIndexHostsTests: XCTestCase {
                        ["proxy.example.test"])
     }
 }
+
+/// The answers kept for a day: reused for the same question only.
+final class ToolAnswerCacheTests: XCTestCase {
+    func testAnAnswerIsReusedForTheSameQuestionOnly() throws {
+        let directory = NSTemporaryDirectory() + "sbx-tool-answers-\(getpid())-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fake = FakeRunner(["sh": "registry.example.test\n"])
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
+        let command = ["sh", "-c", "echo"]
+        func ask(_ environment: [String: String], maxAge: Int = 86_400) -> String? {
+            CommandRunner.cached(fake.runner, directory: directory, environment: environment, maxAgeSeconds: maxAge).run(command)
+        }
+        XCTAssertEqual(ask(environment), "registry.example.test\n")
+        XCTAssertEqual(ask(environment), "registry.example.test\n")
+        XCTAssertEqual(fake.commands.count, 1, "the second answer came from the cache")
+        // Another variable a tool reads for it: another question.
+        XCTAssertEqual(ask(environment.merging(["npm_config_userconfig": "/x"]) { $1 }), "registry.example.test\n")
+        XCTAssertEqual(fake.commands.count, 2)
+        // Too old: asked again.
+        XCTAssertEqual(ask(environment, maxAge: -1), "registry.example.test\n")
+        XCTAssertEqual(fake.commands.count, 3)
+        // A file whose key is not the question (planted, or a hash collision) is not an answer.
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        for file in files {
+            try Data("another question\n\u{1E}\nevil.example.test\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + file))
+        }
+        XCTAssertEqual(ask(environment), "registry.example.test\n")
+        XCTAssertEqual(fake.commands.count, 4)
+        // A program that cannot be found: not cached, asked every time.
+        let missing = CommandRunner.cached(fake.runner, directory: directory, environment: ["PATH": "/nonexistent"], maxAgeSeconds: 86_400)
+        _ = missing.run(command)
+        _ = missing.run(command)
+        XCTAssertEqual(fake.commands.count, 6)
+    }
+}
