@@ -47,6 +47,26 @@ struct KeyLocator {
         return nil
     }
 
+    /// 1-based line and column of the string element `text` of a list, written `"text"` or
+    /// `'text'`, at or after `from` and before the next table header; nil when it is not
+    /// written that way (escapes).
+    func locate(element text: String, from: (line: Int, column: Int)) -> (line: Int, column: Int)? {
+        guard from.line >= 1 else { return nil }
+        for quote in ["\"", "'"] {
+            let written = quote + text + quote
+            for index in (from.line - 1)..<lines.count {
+                var line = Substring(lines[index])
+                if index > from.line - 1, line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("[") { break }
+                let skipped = index == from.line - 1 ? min(max(from.column - 1, 0), line.count) : 0
+                line = line.dropFirst(skipped)
+                if let range = line.firstRange(of: written) {
+                    return (index + 1, skipped + line.distance(from: line.startIndex, to: range.lowerBound) + 1)
+                }
+            }
+        }
+        return nil
+    }
+
     private func startsWithKey(_ line: Substring, _ key: String) -> Bool {
         var rest = line
         if rest.hasPrefix("\"" + key + "\"") {

@@ -41,12 +41,10 @@ public enum ProfileParser {
                 }
                 for (subkey, subvalue) in section {
                     let path = key + "." + subkey
-                    settings[path] = try convert(subvalue, path: path, origin: origin(path)) { name in
-                        locator.locate(entry: name, inTable: path).map { Origin(source: source, line: $0.line, column: $0.column) }
-                    }
+                    settings[path] = try convert(subvalue, path: path, origin: origin(path), locator: locator)
                 }
             } else {
-                settings[key] = try convert(value, path: key, origin: origin(key)) { _ in nil }
+                settings[key] = try convert(value, path: key, origin: origin(key), locator: locator)
             }
         }
         var extends: [Sourced<String>] = []
@@ -56,10 +54,10 @@ public enum ProfileParser {
         return ProfileDocument(name: name, source: source, text: text, extends: extends, settings: settings)
     }
 
-    /// `entryOrigin`: where an entry of a table (env.set, network.hosts) is written, when its
-    /// own line can be found; else the table's origin is used.
+    /// `origin` is where the key is written; each element of a list and each entry of a table
+    /// (env.set, network.hosts) gets its own line when `locator` finds it, else the key's.
     private static func convert(_ value: TOMLValueConvertible, path: String, origin: Origin,
-                                entryOrigin: (String) -> Origin?) throws -> Setting {
+                                locator: KeyLocator) throws -> Setting {
         guard let key = ProfileSchema.key(path) else {
             let hint = ProfileSchema.suggestion(for: path).map { "; did you mean '\($0)'?" } ?? ""
             throw ProfileError(origin, keyPath: path, "unknown key\(hint) (sbx profile keys lists them all)")
@@ -69,8 +67,14 @@ public enum ProfileParser {
         if key.kind.isList {
             guard let array = value.array else { throw fail("expected a list, e.g. \(path.split(separator: ".").last!) = [...]; found \(describe(value))") }
             var items: [Sourced<Scalar>] = []
+            var cursor = (line: origin.line, column: origin.column)
             for element in array {
-                items.append(Sourced(try scalar(element, kind: key.kind, fail: fail), origin))
+                var elementOrigin = origin
+                if let text = element.string, let found = locator.locate(element: text, from: cursor) {
+                    elementOrigin = Origin(source: origin.source, line: found.line, column: found.column)
+                    cursor = (found.line, found.column + 1)
+                }
+                items.append(Sourced(try scalar(element, kind: key.kind) { ProfileError(elementOrigin, keyPath: path, $0) }, elementOrigin))
             }
             return .list(items)
         }
@@ -79,7 +83,8 @@ public enum ProfileParser {
             var map: [String: Sourced<String>] = [:]
             for (name, element) in table {
                 guard let text = element.string else { throw fail("\(name): expected a string, found \(describe(element))") }
-                map[name] = Sourced(text, entryOrigin(name) ?? origin)
+                let found = locator.locate(entry: name, inTable: path)
+                map[name] = Sourced(text, found.map { Origin(source: origin.source, line: $0.line, column: $0.column) } ?? origin)
             }
             return .map(map)
         }

@@ -78,11 +78,11 @@ final class PolicyTests: XCTestCase {
         let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: nil, flags: FlagOverrides())
         let report = PolicyReport(policy: policy, enforcement: [("namespaces", "active")])
         XCTAssertTrue(report.text().contains("filesystem.hide   /home/u/.ssh"), report.text())
-        XCTAssertTrue(report.text().contains("built-in:default:3:1"), report.text())
+        XCTAssertTrue(report.text().contains("built-in:default:3:9"), report.text())
         let json = try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any]
         XCTAssertEqual(json?["profile"] as? String, "default")
         XCTAssertEqual((json?["settings"] as? [[String: String]])?.first { $0["key"] == "filesystem.hide" }?["origin"],
-                       "built-in:default:3:1")
+                       "built-in:default:3:9")
     }
 
     func testJSONQuoting() {

@@ -79,7 +79,7 @@ final class ProfileMergerTests: XCTestCase {
         let path = fixture.write("a.toml", "description = \"x\"\nextends = [\"nope\"]\n")
         XCTAssertThrowsError(try merged("a", fixture)) { error in
             guard let error = error as? ProfileError else { return XCTFail("\(error)") }
-            XCTAssertEqual(error.origin, Origin(source: path, line: 2, column: 1))
+            XCTAssertEqual(error.origin, Origin(source: path, line: 2, column: 12), "the element's own position")
             XCTAssertEqual(error.keyPath, "extends")
             XCTAssertTrue(error.message.contains("'nope': no such profile"), error.message)
         }

@@ -118,3 +118,28 @@ final class ProfileParserTests: XCTestCase {
         XCTAssertEqual(locator.locate("filesystem.hide").line, 2)  // falls back to the header
     }
 }
+
+/// Each element of a list, and each entry of a table, carries its own line.
+final class ElementOriginTests: XCTestCase {
+    func testListElementsAndTableEntriesHaveTheirOwnLines() throws {
+        let text = """
+            [network]
+            mode = "proxy"
+            allow = [
+                "a.test",   # a comment
+                'b.test', "a.test:8080",
+            ]
+            [network.hosts]
+            "a.test" = "127.0.0.1"
+            """
+        let document = try ProfileParser.parse(text, source: "t.toml", name: "t")
+        guard case let .list(items)? = document.settings["network.allow"] else { return XCTFail("no list") }
+        XCTAssertEqual(items.map { "\($0.origin.line):\($0.origin.column)" }, ["4:5", "5:5", "5:15"])
+        guard case let .map(hosts)? = document.settings["network.hosts"] else { return XCTFail("no table") }
+        XCTAssertEqual(hosts["a.test"]?.origin.line, 8)
+        // A wrong element is reported at its own line.
+        XCTAssertThrowsError(try ProfileParser.parse("[limits]\noptional = [\n  \"memory\",\n  3,\n]\n", source: "t.toml", name: "t")) { error in
+            XCTAssertEqual((error as? ProfileError)?.origin.line, 2, "a number is not located: the key's line")
+        }
+    }
+}
