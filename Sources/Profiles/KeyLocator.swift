@@ -51,7 +51,7 @@ struct KeyLocator {
     /// `'text'`, at or after `from` and before the next table header; nil when it is not
     /// written that way (escapes).
     func locate(element text: String, from: (line: Int, column: Int)) -> (line: Int, column: Int)? {
-        guard from.line >= 1 else { return nil }
+        guard from.line >= 1, from.line <= lines.count else { return nil }
         for quote in ["\"", "'"] {
             let written = quote + text + quote
             for index in (from.line - 1)..<lines.count {
