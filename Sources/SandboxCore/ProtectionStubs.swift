@@ -207,6 +207,19 @@ extension FilesystemPolicy {
     /// whose parent directory exists, inside the project or a writable path, and not inside a
     /// hidden one. The parent is resolved (symlinks followed) as the mounts will be. Missing
     /// parents are not created: sbx would then leave directories behind, or break `git init`.
+    /// The missing protected paths no placeholder can hold because their parent is missing
+    /// too (`.git/hooks` before there is a `.git`), inside the writable roots: nothing stops
+    /// the command from creating them, so a run says so when it did.
+    public func unheld(_ paths: [ProtectionStubs.Missing], project: String) -> [String] {
+        let roots = [project] + write
+        return paths.map(\.path).filter { path in
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return false }
+            var info = stat()
+            return lstat(String(path[..<slash]), &info) != 0
+                && roots.contains { isInside(path, $0) && path != $0 } && !hide.contains { isInside(path, $0) }
+        }
+    }
+
     public func placeholders(for paths: [ProtectionStubs.Missing], project: String) -> [ProtectionStubs.Missing] {
         let roots = [project] + write
         return paths.compactMap { entry in

@@ -46,6 +46,7 @@ struct RunCommand: ParsableCommand {
         let placeholders = try ProtectionStubs(directory: state + "/placeholders")
         defer { placeholders.release() }
         var filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
+        let unheld = filesystem.unheld(PolicyEnforcement.missingProtectedPaths(policy), project: project)
         _ = PolicyEnforcement.hideState(state, in: &filesystem, project: project)
         // Checked in every mode: a bad entry is an error.
         let rules = try EgressSetup.rules(policy)
@@ -102,7 +103,8 @@ struct RunCommand: ParsableCommand {
                                             if let sockets = handed.sockets { proxy?.exposeInside { try sockets.connect(toPort: UInt16($0)) } }
                                         })
         proxy?.shutdown()
-        report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode)
+        report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode,
+               created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 })
         throw ExitCode(status)
     }
 
@@ -121,8 +123,14 @@ struct RunCommand: ParsableCommand {
 
     /// The end of a run: what the limits did, the audit file's exit line, the proxy's
     /// summary, and with --verbose the run's cost.
-    private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool) {
-        let findings = cgroup?.findings() ?? []
+    /// `created`: protected paths no placeholder could hold, which the command created.
+    private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool, created: [String]) {
+        var findings = cgroup?.findings() ?? []
+        if !created.isEmpty {
+            findings.append("warning: the command created " + created.joined(separator: ", ")
+                + ", protected paths whose parent did not exist, so nothing held them: read them before a tool on the host"
+                + " uses them (git runs .git/hooks and what .git/config names)")
+        }
         for finding in findings { SbxCommand.printError(finding) }
         let milliseconds = Int(seconds * 1000)
         let wall = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"

@@ -41,6 +41,23 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// Without a .git, nothing can hold .git/hooks and .git/config; a run that creates them
+    /// says so on stderr and in the audit file. With a .git, nothing is said: they were held.
+    func testProtectedPathsCreatedUnderAMissingParentAreReported() throws {
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let result = Harness.sbx(["run", "--verbose", "--", "/bin/sh", "-c", "mkdir -p .git/hooks && echo x > .git/config"],
+                                     as: caller, in: project)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let warning = "sbx: warning: the command created \(project)/.git/hooks, \(project)/.git/config, protected paths whose parent"
+            XCTAssertTrue(result.stderr.contains(warning), "\(caller): \(result.stderr)")
+            let path = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
+            XCTAssertTrue(try String(contentsOfFile: String(path), encoding: .utf8).contains("\"findings\":[\"warning: the command created"))
+            let held = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .git/config 2>/dev/null; true"], as: caller, in: makeRepository(for: caller))
+            XCTAssertFalse(held.stderr.contains("warning"), "\(caller): \(held.stderr)")
+        }
+    }
+
     /// A git worktree: commits work when the main repository is granted, and its hooks and
     /// config (what .git/hooks and .git/config mean there) stay read-only.
     func testAGitWorktreeCommitsButCannotWriteTheMainRepositorysHooks() throws {
