@@ -248,10 +248,10 @@ nested_userns = true
 # "Shai-Hulud" npm worms, Python and npm credential stealers) read from developer machines.
 # A protected path that does not exist yet is held by an empty placeholder (a directory for
 # entries ending in "/") for the run when its parent directory exists, and removed afterwards;
-# under a missing parent (no .git yet) it is not protected. Limits: a hidden path that does
-# not exist when the sandbox starts is not covered (something inside may create it); a secret
-# kept somewhere else is not hidden: add it to filesystem.hide in your own profile, which can
-# extend this one:
+# under a missing parent (no .git yet) it is not protected (sbx warns if the command made it).
+# Limits: a hidden path that does not exist when the sandbox starts is not covered (something
+# inside may create it); a secret kept elsewhere is not hidden: add it to filesystem.hide
+# in your own profile, which can extend this one:
 #   extends = ["default"]
 #   [filesystem]
 #   hide = ["~/work/.secrets"]   # more to hide
