@@ -156,15 +156,16 @@ extension EgressRules {
         return allow.contains { $0.matches(name: host) }
     }
 
-    /// The ports of the allow entries for names, sorted: where the transparent side listens.
-    /// Entries with any port (`:*`) add none: a listener for every port is not possible.
-    public var namedPorts: [Int] {
+    /// Where the transparent side listens: the ports of the allow entries for names, sorted,
+    /// without `excluding`, at most `limit`. Entries with any port (`:*`) add none: a listener
+    /// for every port is not possible.
+    public func namedPorts(excluding: [Int] = [], limit: Int = .max) -> [Int] {
         var ports = Set<Int>()
         for rule in allow {
             if case .network = rule.target { continue }
             ports.formUnion(rule.ports ?? [])
         }
-        return ports.sorted()
+        return Array(ports.subtracting(excluding).sorted().prefix(limit))
     }
 }
 

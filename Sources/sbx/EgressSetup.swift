@@ -37,7 +37,7 @@ enum EgressSetup {
     /// The ports the transparent side listens on inside: those the allow entries for names
     /// give, but not the proxy's own nor --host-port's (they are taken on 127.0.0.1). At most 64.
     static func transparentPorts(_ rules: EgressRules, hostPorts: [Int]) -> [UInt16] {
-        rules.namedPorts.filter { $0 != Int(port) && !hostPorts.contains($0) }.prefix(64).map(UInt16.init)
+        rules.namedPorts(excluding: [Int(port)] + hostPorts, limit: 64).map(UInt16.init)
     }
 
     /// The sandbox's resolver configuration for the transparent side: a file naming 127.0.0.53

@@ -78,3 +78,15 @@ final class EgressRulesTests: XCTestCase {
         }
     }
 }
+
+/// Which ports the transparent side listens on.
+final class NamedPortsTests: XCTestCase {
+    func testThePortsOfNameEntriesWithoutExclusionsAtMostTheLimit() throws {
+        let rules = try EgressRules(allow: ["a.test", "b.test:8080", "c.test:*", "10.0.0.0/8:9000", "d.test:3128", "e.test:5432"],
+                                    deny: [], defaultPorts: [80, 443])
+        XCTAssertEqual(rules.namedPorts(), [80, 443, 3128, 5432, 8080], "no port from :* or from an address entry")
+        XCTAssertEqual(rules.namedPorts(excluding: [3128, 5432]), [80, 443, 8080])
+        let many = try EgressRules(allow: (1...100).map { "h\($0).test:\(10000 + $0)" }, deny: [])
+        XCTAssertEqual(many.namedPorts(limit: 64), Array(10001...10064))
+    }
+}

@@ -214,7 +214,7 @@ final class EgressTests: XCTestCase {
 
     /// --expose: a server on the sandbox's loopback (127.0.0.1 or ::1) at the host's
     /// 127.0.0.1:PORT; without it, the host cannot reach the sandbox's servers.
-    func testExposeReachesASandboxServerFromTheHost() {
+    func testExposeReachesASandboxServerFromTheHost() throws {
         let (v4, v6) = (p + 2, p + 3)
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)
@@ -248,6 +248,15 @@ final class EgressTests: XCTestCase {
         let taken = Harness.sbx(["run", "--expose", String(p), "--", "/bin/touch", "ran"], as: .current, in: project)
         XCTAssertEqual(taken.status, 125)
         XCTAssertTrue(taken.stderr.contains("--expose \(p): cannot listen on the host's 127.0.0.1:\(p)"), taken.stderr)
+        // Nothing listening inside: the host's connection is closed, and the audit file says why.
+        let empty = Harness.launch([Harness.binary, "run", "--verbose", "--expose", String(v4), "--", "/bin/sh", "-c",
+                                    "touch up; sleep 20"], as: .current, in: project)
+        XCTAssertTrue(empty.wait(until: { FileManager.default.fileExists(atPath: project + "/up") }, timeout: 20), empty.stderr)
+        XCTAssertNotEqual(Harness.shell(["curl", "-sf", "-m", "10", "-o", "/dev/null", "http://127.0.0.1:\(v4)/"]), 0)
+        kill(empty.pid, SIGTERM)
+        let ended = empty.finish()
+        let path = try XCTUnwrap(ended.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
+        XCTAssertTrue(try String(contentsOfFile: String(path), encoding: .utf8).contains("--expose \(v4): nothing listens there in the sandbox"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"))
     }
 
@@ -310,3 +319,4 @@ final class EgressTests: XCTestCase {
         XCTAssertEqual(result.stdout, "7\n", "curl must fail to connect: \(result.stdout) \(result.stderr)")
     }
 }
+
