@@ -210,6 +210,11 @@ final class EgressTests: XCTestCase {
             XCTAssertEqual(result.stdout, "hello from upstream\nother port: 7\n", "\(caller): \(result.stderr)")
         }
         XCTAssertEqual(run(["--host-port", "3128", "--net", "proxy"], "true").status, 125)
+        // Nothing listening on the host: the sandbox's connection is closed, and the run says why.
+        let empty = run(["--host-port", String(p + 4), "--verbose"], "curl -s http://127.0.0.1:\(p + 4)/ || echo closed")
+        XCTAssertEqual(empty.stdout, "closed\n", empty.stderr)
+        let path = empty.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }.map { String($0.dropFirst(12)) } ?? ""
+        XCTAssertTrue(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("--host-port \(p + 4): nothing listens on the host"), path)
     }
 
     /// --expose: a server on the sandbox's loopback (127.0.0.1 or ::1) at the host's
