@@ -203,10 +203,6 @@ extension ProtectionStubs {
 }
 
 extension FilesystemPolicy {
-    /// Which of the missing protected `paths` (absolute, normalised) get a placeholder: those
-    /// whose parent directory exists, inside the project or a writable path, and not inside a
-    /// hidden one. The parent is resolved (symlinks followed) as the mounts will be. Missing
-    /// parents are not created: sbx would then leave directories behind, or break `git init`.
     /// The missing protected paths no placeholder can hold because their parent is missing
     /// too (`.git/hooks` before there is a `.git`), inside the writable roots: nothing stops
     /// the command from creating them, so a run says so when it did.
@@ -220,6 +216,10 @@ extension FilesystemPolicy {
         }
     }
 
+    /// Which of the missing protected `paths` (absolute, normalised) get a placeholder: those
+    /// whose parent directory exists, inside the project or a writable path, and not inside a
+    /// hidden one. The parent is resolved (symlinks followed) as the mounts will be. Missing
+    /// parents are not created: sbx would then leave directories behind, or break `git init`.
     public func placeholders(for paths: [ProtectionStubs.Missing], project: String) -> [ProtectionStubs.Missing] {
         let roots = [project] + write
         return paths.compactMap { entry in
