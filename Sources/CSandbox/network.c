@@ -27,17 +27,33 @@ int sbx_loopback_up(void) {
     return rc == 0 ? 0 : -saved;
 }
 
-// Sends one rtnetlink request (`request`, `length` bytes, its header filled in by the caller
-// but for the flags and sequence) and reads the kernel's acknowledgement; 0 or -errno.
-static int netlink_request(struct nlmsghdr *request, size_t length) {
+// Sends one rtnetlink request: a header of `type`, `message` (an ifaddrmsg or an rtmsg of
+// `length` bytes) and two 32-bit attributes; reads the kernel's acknowledgement. 0 or -errno.
+static int netlink_request(int type, const void *message, size_t length,
+                           unsigned short first, uint32_t first_value, unsigned short second, uint32_t second_value) {
+    char request[NLMSG_SPACE(64) + 2 * RTA_SPACE(sizeof(uint32_t))] __attribute__((aligned(NLMSG_ALIGNTO)));
+    if (NLMSG_SPACE(length) > NLMSG_SPACE(64)) return -EINVAL;
+    memset(request, 0, sizeof request);
+    struct nlmsghdr *header = (struct nlmsghdr *)request;
+    header->nlmsg_len = (unsigned)NLMSG_LENGTH(length);
+    header->nlmsg_type = (unsigned short)type;
+    header->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    header->nlmsg_seq = 1;
+    memcpy(NLMSG_DATA(header), message, length);
+    unsigned short types[2] = { first, second };
+    uint32_t values[2] = { first_value, second_value };
+    for (int i = 0; i < 2; i++) {
+        struct rtattr *attribute = (struct rtattr *)(request + NLMSG_ALIGN(header->nlmsg_len));
+        attribute->rta_type = types[i];
+        attribute->rta_len = RTA_LENGTH(sizeof(uint32_t));
+        memcpy(RTA_DATA(attribute), &values[i], sizeof(uint32_t));
+        header->nlmsg_len = NLMSG_ALIGN(header->nlmsg_len) + RTA_SPACE(sizeof(uint32_t));
+    }
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return -errno;
-    request->nlmsg_len = (unsigned)length;
-    request->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-    request->nlmsg_seq = 1;
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
     int rc = 0;
-    if (sendto(fd, request, length, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    if (sendto(fd, request, header->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
         rc = -errno;
     } else {
         // The acknowledgement: an NLMSG_ERROR whose error is 0 on success.
@@ -53,57 +69,23 @@ static int netlink_request(struct nlmsghdr *request, size_t length) {
 }
 
 int sbx_loopback_add_address(uint32_t address, int prefix) {
-    int index = (int)if_nametoindex("lo");
+    unsigned int index = if_nametoindex("lo");
     if (index == 0) return -errno;
-    struct {
-        struct nlmsghdr header;
-        struct ifaddrmsg message;
-        struct rtattr local_attribute;
-        uint32_t local;
-        struct rtattr address_attribute;
-        uint32_t address;
-    } request;
-    memset(&request, 0, sizeof request);
-    request.header.nlmsg_type = RTM_NEWADDR;
-    request.message.ifa_family = AF_INET;
-    request.message.ifa_prefixlen = (unsigned char)prefix;
-    request.message.ifa_scope = RT_SCOPE_HOST;
-    request.message.ifa_index = (unsigned)index;
-    request.local_attribute.rta_type = IFA_LOCAL;
-    request.local_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.local = address;
-    request.address_attribute.rta_type = IFA_ADDRESS;
-    request.address_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.address = address;
-    return netlink_request(&request.header, sizeof request);
+    struct ifaddrmsg message = {
+        .ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix, .ifa_scope = RT_SCOPE_HOST, .ifa_index = index,
+    };
+    return netlink_request(RTM_NEWADDR, &message, sizeof message, IFA_LOCAL, address, IFA_ADDRESS, address);
 }
 
 int sbx_loopback_add_local_route(uint32_t network, int prefix) {
-    int index = (int)if_nametoindex("lo");
+    struct rtmsg message = {
+        .rtm_family = AF_INET, .rtm_dst_len = (unsigned char)prefix, .rtm_table = RT_TABLE_LOCAL,
+        .rtm_protocol = RTPROT_BOOT, .rtm_scope = RT_SCOPE_HOST, .rtm_type = RTN_LOCAL,
+    };
+    // The interface goes in an attribute (RTA_OIF), not in the message.
+    unsigned int index = if_nametoindex("lo");
     if (index == 0) return -errno;
-    struct {
-        struct nlmsghdr header;
-        struct rtmsg message;
-        struct rtattr destination_attribute;
-        uint32_t destination;
-        struct rtattr interface_attribute;
-        uint32_t interface;
-    } request;
-    memset(&request, 0, sizeof request);
-    request.header.nlmsg_type = RTM_NEWROUTE;
-    request.message.rtm_family = AF_INET;
-    request.message.rtm_dst_len = (unsigned char)prefix;
-    request.message.rtm_table = RT_TABLE_LOCAL;
-    request.message.rtm_protocol = RTPROT_BOOT;
-    request.message.rtm_scope = RT_SCOPE_HOST;
-    request.message.rtm_type = RTN_LOCAL;
-    request.destination_attribute.rta_type = RTA_DST;
-    request.destination_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.destination = network;
-    request.interface_attribute.rta_type = RTA_OIF;
-    request.interface_attribute.rta_len = RTA_LENGTH(sizeof(uint32_t));
-    request.interface = (uint32_t)index;
-    return netlink_request(&request.header, sizeof request);
+    return netlink_request(RTM_NEWROUTE, &message, sizeof message, RTA_DST, network, RTA_OIF, index);
 }
 
 int sbx_listen_any(int port) {
