@@ -3,9 +3,12 @@
 /// its table header. It locates, it does not parse: the values come from TOMLKit.
 struct KeyLocator {
     private let lines: [Substring]
+    /// The same lines as bytes, for `locate(element:from:)`.
+    private let lineBytes: [[UInt8]]
 
     init(_ text: String) {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lineBytes = lines.map { Array($0.utf8) }
     }
 
     /// 1-based line and column of `path` ("section.key" or "key"); the section header when the
@@ -52,17 +55,31 @@ struct KeyLocator {
     /// written that way (escapes).
     func locate(element text: String, from: (line: Int, column: Int)) -> (line: Int, column: Int)? {
         guard from.line >= 1, from.line <= lines.count else { return nil }
-        for quote in ["\"", "'"] {
-            let written = quote + text + quote
-            for index in (from.line - 1)..<lines.count {
-                var line = Substring(lines[index])
-                if index > from.line - 1, line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("[") { break }
-                let skipped = index == from.line - 1 ? min(max(from.column - 1, 0), line.count) : 0
-                line = line.dropFirst(skipped)
-                if let range = line.firstRange(of: written) {
-                    return (index + 1, skipped + line.distance(from: line.startIndex, to: range.lowerBound) + 1)
+        // Searched as bytes: a profile's lists hold a hundred entries, and this is start-up.
+        let written = [Array(("\"" + text + "\"").utf8), Array(("'" + text + "'").utf8)]
+        for index in (from.line - 1)..<lines.count {
+            let bytes = lineBytes[index]
+            if index > from.line - 1, bytes.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "[") { break }
+            let start = index == from.line - 1 ? Self.byteOffset(ofColumn: from.column, in: lines[index]) : 0
+            for needle in written {
+                if let offset = Self.find(needle, in: bytes, from: start) {
+                    return (index + 1, String(decoding: bytes[..<offset], as: UTF8.self).count + 1)
                 }
             }
+        }
+        return nil
+    }
+
+    /// Where the 1-based character column `column` starts in `line`, in bytes.
+    private static func byteOffset(ofColumn column: Int, in line: Substring) -> Int {
+        let characters = min(max(column - 1, 0), line.count)
+        return line.utf8.distance(from: line.startIndex, to: line.index(line.startIndex, offsetBy: characters))
+    }
+
+    private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+        for offset in start...(bytes.count - needle.count) where bytes[offset] == needle[0] {
+            if bytes[offset..<(offset + needle.count)].elementsEqual(needle) { return offset }
         }
         return nil
     }
