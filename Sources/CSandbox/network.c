@@ -88,50 +88,29 @@ int sbx_loopback_add_local_route(uint32_t network, int prefix) {
     return netlink_request(RTM_NEWROUTE, &message, sizeof message, RTA_DST, network, RTA_OIF, index);
 }
 
-int sbx_listen_any(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A socket of `type` bound to `host_address` (host byte order):`port`, listening when it is a
+// stream; the fd or -errno.
+static int bound_socket(int type, uint32_t host_address, int port) {
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 512) != 0) {
+    address.sin_addr.s_addr = htonl(host_address);
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || (type == SOCK_STREAM && listen(fd, 512) != 0)) {
         int saved = errno;
         close(fd);
         return -saved;
     }
     return fd;
+}
+
+int sbx_listen_tcp(uint32_t host_address, int port) {
+    return bound_socket(SOCK_STREAM, host_address, port);
 }
 
 int sbx_bind_udp(uint32_t host_address, int port) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-    address.sin_addr.s_addr = htonl(host_address);
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        int saved = errno;
-        close(fd);
-        return -saved;
-    }
-    return fd;
-}
-
-int sbx_listen_loopback(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((unsigned short)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 512) != 0) {
-        int saved = errno;
-        close(fd);
-        return -saved;
-    }
-    return fd;
+    return bound_socket(SOCK_DGRAM, host_address, port);
 }
 
 int sbx_serve_socket_request(int channel) {

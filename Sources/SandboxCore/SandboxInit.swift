@@ -32,7 +32,7 @@ public enum SandboxInit {
             try checkShim(sbx_loopback_add_address(SandboxInit.loopbackAddress.bigEndian, 32),
                           "add 198.18.0.1 to the loopback interface")
             let listeners = try plan.listenPorts.map { port in
-                let fd = sbx_listen_loopback(Int32(port))
+                let fd = sbx_listen_tcp(0x7F00_0001, Int32(port))
                 try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
                 return fd
             }
@@ -41,7 +41,7 @@ public enum SandboxInit {
                 try checkShim(sbx_loopback_add_local_route(SandboxInit.fakeNetwork.bigEndian, 15),
                               "route 198.18.0.0/15 to the loopback interface")
                 for port in plan.transparentPorts {
-                    let fd = sbx_listen_any(Int32(port))
+                    let fd = sbx_listen_tcp(0, Int32(port))
                     try checkShim(min(fd, 0), "listen on 0.0.0.0:\(port) in the sandbox")
                     transparent.append(fd)
                 }

@@ -11,14 +11,13 @@ int sbx_loopback_add_address(uint32_t address, int prefix);
 // the loopback interface ("ip route add local NET dev lo"): a connection to any address in it
 // reaches the sockets listening on 0.0.0.0. 0 or -errno.
 int sbx_loopback_add_local_route(uint32_t network, int prefix);
-// A TCP socket listening on 0.0.0.0:`port`; the fd or -errno.
-int sbx_listen_any(int port);
 // A UDP socket bound to `host_address` (host byte order):`port`; the fd or -errno.
 int sbx_bind_udp(uint32_t host_address, int port);
 
-// A TCP socket listening on 127.0.0.1:`port` (in the calling process's network namespace):
-// the egress proxy's, made by the init and handed to the supervisor. Returns the fd or -errno.
-int sbx_listen_loopback(int port);
+// A TCP socket listening on `host_address` (host byte order):`port`, in the calling process's
+// network namespace: the proxy's and --host-port's on 127.0.0.1, the transparent side's on
+// 0.0.0.0, made by the init and handed to the supervisor. Returns the fd or -errno.
+int sbx_listen_tcp(uint32_t host_address, int port);
 // Answers one request of the init's socket service (--expose) on the SOCK_SEQPACKET `channel`:
 // the request is one byte, 4 or 6, and the answer a new, unconnected TCP socket of that family
 // made in the calling process's network namespace (a byte without a descriptor when that
