@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,4 +73,13 @@ int sbx_bind_without_symlinks(const char *source, const char *target, unsigned l
     close(to);
     close(from);
     return rc;
+}
+
+int sbx_mount_id(const char *path, unsigned long long *id) {
+    struct statx info;
+    memset(&info, 0, sizeof info);
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &info) != 0) return -errno;
+    if (!(info.stx_mask & STATX_MNT_ID)) return -ENOSYS;
+    *id = info.stx_mnt_id;
+    return 0;
 }

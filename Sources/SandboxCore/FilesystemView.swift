@@ -28,6 +28,8 @@ public struct FilesystemPolicy: Equatable, Sendable {
     public var hide: [String]
     /// Existing paths kept read-only inside the writable ones (the project, `write`).
     public var protect: [String]
+    /// Missing protected paths held by stubs, by the writable root whose overlay holds them.
+    public var stubOverlays: [StubOverlay] = []
 
     public init(home: String, hideHome: Bool = false, read: [String] = [], write: [String] = [],
                 hide: [String] = [], protect: [String] = []) {
@@ -95,6 +97,23 @@ public enum FilesystemView {
             layered.append((path, false, .bind(source: path, target: path, writable: writable)))
         }
         func cover(_ path: String) { layered.append((path, true, .cover(target: path))) }
+        // Inside a root seen through an overlay, protected paths and their pinned parents are
+        // bound from that view (a bind from the host would hide the overlay's stubs below it).
+        let overlays = Dictionary(policy.stubOverlays.map { ($0.root, $0) }, uniquingKeysWith: { first, _ in first })
+        func bindInside(_ path: String, root: String, writable: Bool) {
+            if overlays[root] != nil {
+                layered.append((path, false, .rebind(target: path, writable: writable)))
+            } else {
+                bind(path, writable: writable)
+            }
+        }
+        func bindRoot(_ path: String) {
+            if let overlay = overlays[path] {
+                layered.append((path, false, .overlay(target: path, upper: path, work: overlay.work, stubs: overlay.relativeStubs)))
+            } else {
+                bind(path, writable: true)
+            }
+        }
 
         if policy.hideHome { cover(policy.home) }
         // $XDG_RUNTIME_DIR usually lives in /run and is gone with it; elsewhere, cover it.
@@ -103,26 +122,26 @@ public enum FilesystemView {
             cover(runtime)
         }
         policy.read.forEach { bind($0, writable: false) }
-        policy.write.forEach { bind($0, writable: true) }
-        bind(project, writable: true)
+        policy.write.forEach(bindRoot)
+        bindRoot(project)
         // Only inside writable roots: elsewhere a protected path is read-only already, and a
         // bind there could re-expose something hidden (a project symlink into ~/.aws).
         // Not inside a hidden path either: the bind would show what the cover hides.
         let writableRoots = [project] + policy.write
         let protected = policy.protect.filter { path in
             writableRoots.contains { isInside(path, $0) } && !policy.hide.contains { isInside(path, $0) }
-        }
+        } + policy.stubOverlays.flatMap(\.stubs)
         var anchored: Set<String> = []
         for path in protected {
-            bind(path, writable: false)
+            let root = writableRoots.filter { isInside(path, $0) }.max { $0.count < $1.count }!
+            bindInside(path, root: root, writable: false)
             // Each directory between the writable root and the protected path is bound onto
             // itself, still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
             // followed by a new .git/hooks cannot get around the protection.
-            let root = writableRoots.filter { isInside(path, $0) }.max { $0.count < $1.count }!
             var ancestor = parent(of: path)
             while ancestor.count > root.count, isInside(ancestor, root) {
                 if !protected.contains(ancestor) && !policy.write.contains(ancestor) && anchored.insert(ancestor).inserted {
-                    bind(ancestor, writable: true)
+                    bindInside(ancestor, root: root, writable: true)
                 }
                 ancestor = parent(of: ancestor)
             }

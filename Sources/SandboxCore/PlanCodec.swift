@@ -25,6 +25,10 @@ enum PlanCodec {
                 writer.byte(6); writer.string(target)
             case let .cover(target):
                 writer.byte(7); writer.string(target)
+            case let .overlay(target, upper, work, stubs):
+                writer.byte(8); writer.string(target); writer.string(upper); writer.string(work); writer.strings(stubs)
+            case let .rebind(target, writable):
+                writer.byte(9); writer.string(target); writer.byte(writable ? 1 : 0)
             }
         }
         writer.count(plan.passedFileDescriptors.count)
@@ -80,6 +84,9 @@ enum PlanCodec {
             case 5: mounts.append(.symlink(destination: try reader.string(), target: try reader.string()))
             case 6: mounts.append(.readOnly(target: try reader.string()))
             case 7: mounts.append(.cover(target: try reader.string()))
+            case 8: mounts.append(.overlay(target: try reader.string(), upper: try reader.string(),
+                                           work: try reader.string(), stubs: try reader.strings()))
+            case 9: mounts.append(.rebind(target: try reader.string(), writable: try reader.byte() == 1))
             case let tag: throw SandboxError("corrupt sandbox plan: unknown mount tag \(tag)")
             }
         }

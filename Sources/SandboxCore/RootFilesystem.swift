@@ -92,6 +92,28 @@ struct RootFilesystem {
             try mount(to, to, nil, UInt(MS_BIND | MS_REC), nil, "bind \(target) onto itself")
             let flags = UInt64(SBX_MOUNT_RDONLY | SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
             try checkShim(sbx_mount_set_attributes(to, flags, 1), "make \(target) read-only")
+        case let .overlay(target, upper, work, stubs):
+            // The lower layer: the stubs' directories, in the scratch tmpfs, at /lower<target>.
+            let lower = "/lower" + target
+            try makeDirectories(lower, mode: 0o755)
+            for stub in stubs { try makeDirectories(lower + "/" + stub, mode: 0o755) }
+            let to = Self.newRoot + target
+            try makeMountPoint(to, directory: true)
+            // userxattr: the only way inside a user namespace. index=off: another run's overlay
+            // may have the same upper directory, which the index would refuse.
+            let options = "userxattr,index=off,lowerdir=\(lower),upperdir=\(Self.oldRoot + upper),workdir=\(Self.oldRoot + work)"
+            try mount("overlay", to, "overlay", UInt(MS_NOSUID | MS_NODEV), options,
+                      "mount the overlay that holds the missing protected paths of \(target)")
+        case let .rebind(target, writable):
+            let to = Self.newRoot + target
+            var flags = UInt64(SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
+            if !writable { flags |= UInt64(SBX_MOUNT_RDONLY) }
+            var step: Int32 = 0
+            let rc = sbx_bind_without_symlinks(to, to, flags, &step)
+            if rc == -ELOOP {
+                throw SandboxError("bind \(target) onto itself: a symlink appeared on the path while the sandbox was being set up; run again")
+            }
+            try checkShim(rc, "bind \(target) onto itself")
         case let .cover(target):
             let to = Self.newRoot + target
             var info = stat()

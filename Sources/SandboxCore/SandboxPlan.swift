@@ -86,4 +86,12 @@ public enum MountOperation: Equatable, Sendable {
     case readOnly(target: String)
     /// Hide what is at `target` behind an empty, read-only directory or file (whichever it is).
     case cover(target: String)
+    /// The host directory `upper`, writable at `target` through an overlay whose lower layer
+    /// (made by the init, in its scratch tmpfs) holds an empty directory at each of `stubs`
+    /// (relative paths): those names exist inside only, nothing is created on the host.
+    /// `work` is overlayfs' work directory, on the same mount as `upper`, outside it.
+    case overlay(target: String, upper: String, work: String, stubs: [String])
+    /// Bind what the sandbox already sees at `target` (an overlay's view included) onto
+    /// itself: a mount point cannot be removed or renamed; read-only unless `writable`.
+    case rebind(target: String, writable: Bool)
 }

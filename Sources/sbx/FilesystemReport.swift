@@ -31,15 +31,28 @@ enum FilesystemReport {
             case let .cover(target):
                 let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"
                     : origin(target, in: policy.hide, key: "filesystem.hide")
-                    ?? (target == state ? "sbx's own state: the audit files of every run, the placeholders' journal" : "$XDG_RUNTIME_DIR")
+                    ?? (target == state ? "sbx's own state: the audit files of every run, the overlays' work directories" : "$XDG_RUNTIME_DIR")
                 rows.append((target, "hidden", why))
             default:
                 continue
             }
         }
-        for missing in filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project) {
-            rows.append((missing.path + (missing.isDirectory ? "/" : ""), "read-only",
-                         "filesystem.protect, missing: held by an empty placeholder during a run"))
+        let missing = PolicyEnforcement.missingProtectedPaths(policy)
+        let stateDirectory = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
+        let (overlays, notHeld) = PolicyEnforcement.stubOverlays(missing, in: filesystem, project: project) { root in
+            OverlayWorkDirectories.obstacle(root: root, directory: stateDirectory + "/overlays").map { .failure($0) } ?? .success("")
+        }
+        for overlay in overlays {
+            for path in overlay.stubs {
+                rows.append((path, "read-only", "filesystem.protect, missing: held by an empty directory seen inside only"
+                             + " (an overlay of \(overlay.root); nothing is created on the host)"))
+            }
+        }
+        for (reason, paths) in notHeld {
+            for path in paths { rows.append((path, "not held", "filesystem.protect, missing: \(reason)")) }
+        }
+        for path in filesystem.unheld(missing, project: project) {
+            rows.append((path, "not held", "filesystem.protect, missing, and so is its parent: reported after the run if created"))
         }
         let width = min(rows.map(\.path.count).max() ?? 0, 60)
         return rows.map { row in

@@ -14,7 +14,7 @@ enum PolicyEnforcement {
             ("namespaces", "user, mount, pid, net, ipc, uts, cgroup: active"),
             ("capabilities", "all dropped, no_new_privs, securebits locked: active"),
             ("filesystem", "bind mounts and covers (home \(policy.homeHidden.value ? "hidden" : "read-only")): active; " +
-                "protect: read-only, a missing path held by a placeholder for the run when its parent exists"),
+                "protect: read-only, a missing path held by a stub seen inside only, when its parent exists"),
             ("seccomp", "default policy\(policy.seccompAllow.isEmpty && policy.seccompDeny.isEmpty ? "" : " with the profile's rules")" +
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
@@ -93,14 +93,34 @@ enum PolicyEnforcement {
         return RunTimeout(seconds: seconds, text: value.value) { SbxCommand.printError($0) }
     }
 
-    /// Protected paths that do not exist (yet): candidates for a placeholder. A trailing '/'
-    /// in the profile makes the placeholder a directory.
-    /// A dangling symlink counts as missing at the path it points to: writing through it
-    /// would create the file it names.
-    static func missingProtectedPaths(_ policy: EffectivePolicy) -> [ProtectionStubs.Missing] {
+    /// Protected paths that do not exist (yet): candidates for a stub (a dangling symlink's
+    /// target is what a write would create).
+    static func missingProtectedPaths(_ policy: EffectivePolicy) -> [MissingProtectedPath] {
         policy.protect.filter { RunRequest.canonicalPath($0.path) == nil }.map { entry in
-            ProtectionStubs.Missing(path: ProtectionStubs.danglingTarget(of: entry.path) ?? entry.path, isDirectory: entry.createIfMissing)
+            MissingProtectedPath(path: MissingProtectedPath.danglingTarget(of: entry.path) ?? entry.path)
         }
+    }
+
+    /// The stubs that hold the missing protected `paths`, one overlay per writable root that
+    /// has some, each with a work directory from `work` (given the root); the roots that can
+    /// have none come back with the reason and their paths, which are then not held.
+    static func stubOverlays(_ paths: [MissingProtectedPath], in filesystem: FilesystemPolicy, project: String,
+                             work: (String) -> Result<String, SandboxError>)
+        -> (overlays: [StubOverlay], notHeld: [(reason: String, paths: [String])]) {
+        var byRoot: [String: [String]] = [:]
+        for missing in filesystem.stubbed(paths, project: project) {
+            guard let root = filesystem.writableRoot(of: missing.path, project: project) else { continue }
+            byRoot[root, default: []].append(missing.path)
+        }
+        var overlays: [StubOverlay] = []
+        var notHeld: [(reason: String, paths: [String])] = []
+        for root in byRoot.keys.sorted() {
+            switch work(root) {
+            case let .success(directory): overlays.append(StubOverlay(root: root, work: directory, stubs: byRoot[root]!))
+            case let .failure(error): notHeld.append((error.message, byRoot[root]!))
+            }
+        }
+        return (overlays, notHeld)
     }
 
     /// Landlock is off with nested user namespaces: it forbids the mounts a nested sandbox
@@ -143,9 +163,9 @@ enum PolicyEnforcement {
     /// The filesystem part, with paths resolved on the host: symlinks followed (the mount lands
     /// on the real file), missing `write` directories written with a trailing '/' created,
     /// other missing paths skipped: a hidden path that does not exist has nothing to leak (a
-    /// missing protected path gets a placeholder, see `missingProtectedPaths`).
+    /// missing protected path gets a stub, see `missingProtectedPaths`).
     /// `createMissing: false` (for explain) leaves missing `write` directories out instead.
-    /// sbx's own state (every run's audit file, the placeholders' journal, cached tool answers)
+    /// sbx's own state (every run's audit file, the overlays' work directories, cached tool answers)
     /// is hidden inside: a run must neither read what other runs did nor change what the next
     /// one trusts. Not when the project is inside it: hiding it would hide the project.
     static func hideState(_ state: String, in filesystem: inout FilesystemPolicy, project: String) -> String? {

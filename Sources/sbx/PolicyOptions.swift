@@ -105,7 +105,7 @@ enum HostUser {
         return "/"
     }
 
-    /// Where sbx keeps its state (placeholder journals, audit files): `$XDG_STATE_HOME/sbx`
+    /// Where sbx keeps its state (audit files, overlay work directories): `$XDG_STATE_HOME/sbx`
     /// (default ~/.local/state/sbx), created private; when that cannot be created (a home that
     /// is not the caller's, as under `sudo -u` or setpriv with HOME kept), /tmp/sbx-UID, which
     /// must then be a private directory of the caller's. The sandboxes never see either

@@ -31,8 +31,8 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after '--'.", valueName: "command"))
     var command: [String] = []
 
-    /// The order matters: limits and placeholders first (what they create is undone by the
-    /// defers, whatever happens next), then the audit file, the proxy, and the sandbox.
+    /// The order matters: limits and the overlays' work directories first (what they create is
+    /// undone by the defers, whatever happens next), then the audit file, the proxy, and the sandbox.
     func run() throws {
         guard !command.isEmpty else {
             throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
@@ -42,11 +42,20 @@ struct RunCommand: ParsableCommand {
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
-        // Placeholders live until the sandbox is gone (this function returns or throws).
-        let placeholders = try ProtectionStubs(directory: state + "/placeholders")
-        defer { placeholders.release() }
-        var filesystem = try protectedFilesystem(policy, project: project, home: home, placeholders: placeholders)
-        let unheld = filesystem.unheld(PolicyEnforcement.missingProtectedPaths(policy), project: project)
+        // The overlays' work directories live until the sandbox is gone (this function returns or throws).
+        let overlayWork = OverlayWorkDirectories(directory: state + "/overlays")
+        defer { overlayWork.release() }
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
+        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
+            .filter { !filesystem.protect.contains($0) }
+        let missing = PolicyEnforcement.missingProtectedPaths(policy)
+        let (overlays, notHeld) = PolicyEnforcement.stubOverlays(missing, in: filesystem, project: project, work: overlayWork.make)
+        filesystem.stubOverlays = overlays
+        for (reason, paths) in notHeld {
+            SbxCommand.printError("warning: the missing protected paths " + paths.joined(separator: ", ")
+                + " are not held in this run: \(reason); sbx reports at the end whether the command created them")
+        }
+        let unheld = filesystem.unheld(missing, project: project) + notHeld.flatMap(\.paths)
         _ = PolicyEnforcement.hideState(state, in: &filesystem, project: project)
         // Checked in every mode: a bad entry is an error.
         let rules = try EgressSetup.rules(policy)
@@ -108,27 +117,14 @@ struct RunCommand: ParsableCommand {
         throw ExitCode(status)
     }
 
-    /// The profile's filesystem with what protection adds: a worktree's main repository, and
-    /// placeholders for protected paths that do not exist yet.
-    private func protectedFilesystem(_ policy: EffectivePolicy, project: String, home: String,
-                                     placeholders: ProtectionStubs) throws -> FilesystemPolicy {
-        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
-        filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
-            .filter { !filesystem.protect.contains($0) }
-        filesystem.protect += try placeholders.hold(
-            missing: filesystem.placeholders(for: PolicyEnforcement.missingProtectedPaths(policy), project: project),
-            existing: filesystem.protect)
-        return filesystem
-    }
-
     /// The end of a run: what the limits did, the audit file's exit line, the proxy's
     /// summary, and with --verbose the run's cost.
-    /// `created`: protected paths no placeholder could hold, which the command created.
+    /// `created`: protected paths no stub could hold, which the command created.
     private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool, created: [String]) {
         var findings = cgroup?.findings() ?? []
         if !created.isEmpty {
             findings.append("warning: the command created " + created.joined(separator: ", ")
-                + ", protected paths whose parent did not exist, so nothing held them: read them before a tool on the host"
+                + ", protected paths that nothing held (their parent did not exist, or no overlay could be had): read them before a tool on the host"
                 + " uses them (git runs .git/hooks and what .git/config names)")
         }
         for finding in findings { SbxCommand.printError(finding) }

@@ -1,13 +1,19 @@
 import XCTest
 
-/// Protected paths that do not exist yet cannot be created from inside, and the placeholders
-/// that make this possible never stay on the host: not after a run, not after sbx is killed,
-/// not while another run in the same project still needs them.
+/// Protected paths that do not exist yet cannot be created from inside, and nothing that holds
+/// them ever appears in the project on the host: not while a run lasts, not after it, not after
+/// sbx is killed, whatever other runs in the same project do. Inside, git sees only the project.
 final class ProtectionTests: XCTestCase {
     static let attempt = """
         echo x > .envrc; mkdir -p .git/hooks; echo x > .git/hooks/pre-commit; mkdir -p .vscode
-        echo x > .vscode/tasks.json; echo '{"mcpServers":{"x":{"command":"evil"}}}' > .mcp.json; echo ok > done
+        echo x > .vscode/tasks.json; echo '{"mcpServers":{"x":{"command":"evil"}}}' > .mcp.json
+        rmdir .envrc; mv .vscode v; echo ok > done
         """
+    /// What the attempt's refusals say: a stub is a read-only, unremovable directory.
+    static let refusals = ["cannot create .envrc: Is a directory", "cannot create .git/hooks/pre-commit: Read-only",
+                           "cannot create .vscode/tasks.json: Read-only", "cannot create .mcp.json: Is a directory",
+                           "'.envrc': Device or resource busy", "'.vscode' to 'v': Device or resource busy"]
+    static let git = "git -c user.email=t@t -c user.name=t -c init.defaultBranch=main"
 
     func entries(_ path: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
@@ -20,13 +26,29 @@ final class ProtectionTests: XCTestCase {
         return project
     }
 
+    /// A git repository with one commit of one file, owned by `caller`.
+    func makeCommittedRepository(for caller: Caller) -> String {
+        let project = Harness.makeProject(for: caller)
+        let owner = caller == .unprivileged ? "sbxtest:sbxtest" : "root:root"
+        let git = Self.git + " -c safe.directory='*'"  // the project may be the test user's
+        XCTAssertEqual(Harness.shell(["sh", "-c", "cd \(project) && \(git) init -q && echo a > a && \(git) add a && \(git) commit -qm one && chown -R \(owner) ."]), 0)
+        return project
+    }
+
+    func hostGitStatus(_ project: String) -> String {
+        let out = Harness.workRoot + "/status-\(UUID().uuidString)"
+        _ = Harness.shell(["sh", "-c", "git -c safe.directory='*' -C \(project) status --porcelain --ignored > \(out) 2>&1"])
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? "unreadable"
+    }
+
     func testMissingProtectedPathsCannotBeCreatedAndNothingIsLeftBehind() {
         for caller in Harness.callers {
             let project = makeRepository(for: caller)
-            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", Self.attempt + "; cat .mcp.json"], as: caller, in: project)
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", Self.attempt], as: caller, in: project)
             XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
-            XCTAssertEqual(result.stdout, "{}\n", "\(caller): the placeholder of a JSON file reads as empty JSON")
-            XCTAssertEqual(result.stderr.components(separatedBy: "Read-only file system").count - 1, 4, "\(caller): \(result.stderr)")
+            for refusal in Self.refusals {
+                XCTAssertTrue(result.stderr.contains(refusal), "\(caller): \(refusal) expected in \(result.stderr)")
+            }
             XCTAssertEqual(entries(project), [".git", "done"], "\(caller): left behind or created")
             XCTAssertEqual(entries(project + "/.git"), [], "\(caller)")
             // Control: with the protections removed the same script creates them all.
@@ -37,7 +59,42 @@ final class ProtectionTests: XCTestCase {
             if caller == .unprivileged { _ = Harness.shell(["chown", "-R", "sbxtest:sbxtest", unprotected]) }
             _ = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", Self.attempt], as: caller, in: unprotected)
             XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.git/hooks/pre-commit"), "control \(caller)")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.envrc"), "control \(caller)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/v/tasks.json"), "control \(caller)")
+        }
+    }
+
+    /// While a run that writes nothing lasts, the host's project is as before (`git status`
+    /// empty, no new entry), and inside, git sees exactly what the host's git sees.
+    func testARunLeavesNoTraceInTheProjectWhileItRuns() {
+        for caller in Harness.callers {
+            let project = makeCommittedRepository(for: caller)
+            // The go-ahead comes through a directory of its own: see testHostChangesToTheProject....
+            let sync = Harness.makeProject(for: caller, "sync")
+            let run = Harness.launch([Harness.binary, "run", "--rw", sync, "--", "/bin/sh", "-c",
+                                      "git status --porcelain --ignored; echo inside-done; while [ ! -e \(sync)/go ]; do sleep 0.05; done"],
+                                     as: caller, in: project)
+            XCTAssertTrue(run.wait(until: { run.stdout.contains("inside-done") }), "\(caller): \(run.stderr)")
+            XCTAssertEqual(hostGitStatus(project), "", "\(caller): the host's git sees entries during the run")
+            XCTAssertEqual(entries(project), [".git", "a"], "\(caller): during the run")
+            FileManager.default.createFile(atPath: sync + "/go", contents: nil)
+            let result = run.finish()
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, "inside-done\n", "\(caller): git inside sees sbx's stubs")
+            XCTAssertEqual(hostGitStatus(project), "", "\(caller): after the run")
+            XCTAssertEqual(entries(project), [".git", "a"], "\(caller): after the run")
+        }
+    }
+
+    /// An agent's commit (`git add -A && git commit`) holds exactly the files the command wrote.
+    func testGitAddAllCommitsOnlyWhatTheCommandWrote() {
+        for caller in Harness.callers {
+            let project = makeCommittedRepository(for: caller)
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", """
+                mkdir src && echo x > src/new.c && echo b > a && git add -A && \(Self.git) commit -qm agent && git show --name-only --format= HEAD
+                """], as: caller, in: project)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "a\nsrc/new.c\n", "\(caller): \(result.stderr)")
+            XCTAssertEqual(hostGitStatus(project), "", "\(caller): the host's tree is not what was committed")
         }
     }
 
@@ -49,7 +106,7 @@ final class ProtectionTests: XCTestCase {
             let result = Harness.sbx(["run", "--verbose", "--", "/bin/sh", "-c", "mkdir -p .git/hooks && echo x > .git/config"],
                                      as: caller, in: project)
             XCTAssertEqual(result.status, 0, result.stderr)
-            let warning = "sbx: warning: the command created \(project)/.git/hooks, \(project)/.git/config, protected paths whose parent"
+            let warning = "sbx: warning: the command created \(project)/.git/hooks, \(project)/.git/config, protected paths that nothing held"
             XCTAssertTrue(result.stderr.contains(warning), "\(caller): \(result.stderr)")
             let path = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("sbx: audit: ") }?.dropFirst(12))
             XCTAssertTrue(try String(contentsOfFile: String(path), encoding: .utf8).contains("\"findings\":[\"warning: the command created"))
@@ -63,7 +120,7 @@ final class ProtectionTests: XCTestCase {
     func testAGitWorktreeCommitsButCannotWriteTheMainRepositorysHooks() throws {
         for caller in Harness.callers {
             let base = Harness.makeProject(for: caller)
-            let git = "git -c user.email=t@t -c user.name=t -c init.defaultBranch=main"
+            let git = Self.git
             XCTAssertEqual(Harness.shell(["sh", "-c", "cd \(base) && mkdir main && cd main && \(git) init -q && \(git) commit -q --allow-empty -m one && \(git) worktree add -q ../wt 2>/dev/null && chown -R \(caller == .unprivileged ? "sbxtest:sbxtest" : "root:root") \(base)"]), 0)
             let result = Harness.sbx(["run", "--rw", base + "/main/.git", "--", "/bin/sh", "-c", """
                 \(git) commit -q --allow-empty -m two && echo committed
@@ -81,12 +138,12 @@ final class ProtectionTests: XCTestCase {
             let project = makeRepository(for: caller)
             symlink("envrc.real", project + "/.envrc")
             let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo evil > .envrc"], as: caller, in: project)
-            XCTAssertTrue(result.stderr.contains("Read-only file system"), "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("Is a directory"), "\(caller): \(result.stderr)")
             XCTAssertEqual(entries(project), [".envrc", ".git"], "\(caller)")
         }
     }
 
-    /// In a project the caller cannot write, nothing needs a placeholder and the run goes on.
+    /// In a project the caller cannot write, nothing needs a stub and the run goes on.
     func testAProjectTheCallerCannotWriteStillRuns() throws {
         guard Harness.isRoot else { throw XCTSkip("needs a second user") }
         let project = makeRepository(for: .current)  // owned by root
@@ -103,39 +160,93 @@ final class ProtectionTests: XCTestCase {
         let project = makeRepository(for: .unprivileged)
         let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: .unprivileged, in: project,
                                  environment: ["HOME": "/root"])
-        XCTAssertTrue(result.stderr.contains("Read-only file system"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Is a directory"), result.stderr)
         XCTAssertEqual(entries(project), [".git"])
     }
 
-    func testPlaceholdersLeftByAKilledSbxAreSweptByTheNextRun() {
-        for caller in Harness.callers {
-            let project = makeRepository(for: caller)
-            let run = Harness.launch([Harness.binary, "run", "--", "/bin/sleep", "60"], as: caller, in: project)
-            XCTAssertTrue(run.wait(until: { FileManager.default.fileExists(atPath: project + "/.envrc") }), "\(caller): \(run.stderr)")
+    /// sbx killed with SIGKILL at random instants of start-up and run: nothing ever appears in
+    /// the project, and the overlays' work directories it left in its state are swept later.
+    func testKillingSbxAtRandomInstantsLeavesNothingInTheProject() {
+        let caller = Harness.callers.last!
+        let project = makeCommittedRepository(for: caller)
+        let state = Harness.makeProject(for: caller, "state")
+        for round in 0..<300 {
+            let run = Harness.launch([Harness.binary, "run", "--", "/bin/sh", "-c", "echo x > .envrc; sleep 1"], as: caller, in: project,
+                                     environment: ["XDG_STATE_HOME": state])
+            usleep(UInt32.random(in: 0...60_000))
             kill(run.pid, SIGKILL)
             _ = run.finish()
-            XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.envrc"), "\(caller): stale placeholder expected")
-            let elsewhere = Harness.makeProject(for: caller)
-            XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: elsewhere).status, 0)
-            XCTAssertEqual(entries(project), [".git"], "\(caller): not swept")
-            XCTAssertEqual(entries(project + "/.git"), [], "\(caller): not swept")
+            if entries(project) != [".git", "a"] {
+                XCTFail("round \(round): the project holds \(entries(project))")
+                break
+            }
         }
+        XCTAssertEqual(hostGitStatus(project), "")
+        XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: Harness.makeProject(for: caller),
+                                   environment: ["XDG_STATE_HOME": state]).status, 0)
+        sleep(1)  // the killed runs' sandboxes end with their init (parent-death signal)
+        XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: Harness.makeProject(for: caller),
+                                   environment: ["XDG_STATE_HOME": state]).status, 0)
+        XCTAssertEqual(entries(state + "/sbx/overlays"), [], "work directories of killed runs not swept")
     }
 
-    /// Two runs in one project: the one that ends first leaves the other's protection in place.
-    func testConcurrentRunsShareThePlaceholders() {
-        let caller = Harness.callers.last!
-        let project = makeRepository(for: caller)
-        let long = Harness.launch([Harness.binary, "run", "--", "/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; " + Self.attempt],
-                                  as: caller, in: project)
-        XCTAssertTrue(long.wait(until: { FileManager.default.fileExists(atPath: project + "/.envrc") }), long.stderr)
-        XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: caller, in: project).status, 0)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.envrc"), "the short run removed the long run's placeholder")
-        FileManager.default.createFile(atPath: project + "/go", contents: nil)
+    /// Runs in one project, by two users and with two state directories, at once: none weakens
+    /// another's protection, and none leaves anything in the project.
+    func testConcurrentRunsByTwoUsersKeepEveryProtection() throws {
+        let project = makeCommittedRepository(for: .current)
+        chmod(project, 0o777)
+        XCTAssertEqual(Harness.shell(["chmod", "-R", "a+rwX", project + "/.git"]), 0)
+        let sync = Harness.makeProject(for: .current, "sync")
+        let long = Harness.launch([Harness.binary, "run", "--rw", sync, "--", "/bin/sh", "-c",
+                                   "echo started; while [ ! -e \(sync)/go ]; do sleep 0.05; done; " + Self.attempt],
+                                  as: .current, in: project, environment: ["XDG_STATE_HOME": Harness.makeProject(for: .current, "stateA")])
+        XCTAssertTrue(long.wait(until: { long.stdout.contains("started") }), long.stderr)
+        for caller in Harness.callers {
+            let short = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: caller, in: project,
+                                    environment: ["XDG_STATE_HOME": Harness.makeProject(for: caller, "stateB")])
+            XCTAssertTrue(short.stderr.contains("Is a directory"), "\(caller): \(short.stderr)")
+            XCTAssertEqual(entries(project), [".git", "a"], "\(caller): during the long run")
+        }
+        FileManager.default.createFile(atPath: sync + "/go", contents: nil)
         let result = long.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stderr.components(separatedBy: "Read-only file system").count - 1, 4, result.stderr)
-        XCTAssertEqual(entries(project), [".git", "done", "go"])
+        for refusal in Self.refusals {
+            XCTAssertTrue(result.stderr.contains(refusal), "\(refusal) expected in \(result.stderr)")
+        }
+        XCTAssertEqual(entries(project), [".git", "a", "done"])
+    }
+
+    /// The price of the overlay (docs/ARCHITECTURE.md): what the host changes in the project
+    /// while a run lasts is seen inside, except a name the sandbox already looked up (a file
+    /// replaced by rename keeps its old content inside; a file created after the sandbox found
+    /// it missing stays missing). This test pins that behaviour down, so a change to it is seen.
+    func testHostChangesToTheProjectDuringARunAsTheOverlayShowsThem() {
+        let project = makeCommittedRepository(for: .current)
+        let sync = Harness.makeProject(for: .current, "sync")
+        FileManager.default.createFile(atPath: project + "/edited", contents: Data("old\n".utf8))
+        FileManager.default.createFile(atPath: project + "/replaced", contents: Data("old\n".utf8))
+        let run = Harness.launch([Harness.binary, "run", "--rw", sync, "--", "/bin/sh", "-c", """
+            cat edited replaced; ls looked-up 2>/dev/null; echo ready
+            while [ ! -e \(sync)/go ]; do sleep 0.05; done
+            cat edited replaced never-looked-up; ls looked-up 2>/dev/null || echo looked-up-missing
+            """], as: .current, in: project)
+        XCTAssertTrue(run.wait(until: { run.stdout.contains("ready") }), run.stderr)
+        XCTAssertEqual(Harness.shell(["sh", "-c", """
+            cd \(project) && echo new > edited && echo new > r.tmp && mv r.tmp replaced && touch looked-up && echo fresh > never-looked-up
+            """]), 0)
+        FileManager.default.createFile(atPath: sync + "/go", contents: nil)
+        let result = run.finish()
+        XCTAssertEqual(result.stdout, "old\nold\nready\nnew\nold\nfresh\nlooked-up-missing\n", result.stderr)
+    }
+
+    /// `sbx explain` says how each missing protected path is held.
+    func testExplainShowsHowMissingProtectedPathsAreHeld() {
+        let project = makeRepository(for: .current)
+        let result = Harness.sbx(["explain"], as: .current, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\(project)/.envrc"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("held by an empty directory seen inside only"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("\(project)/.git/hooks"), result.stdout)
     }
 }
 

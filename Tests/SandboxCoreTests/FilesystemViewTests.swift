@@ -103,4 +103,25 @@ final class FilesystemViewTests: XCTestCase {
         XCTAssertFalse(FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
             .contains(.bind(source: "/home/u/.aws/credentials", target: "/home/u/.aws/credentials", writable: false)))
     }
+
+    /// A root with missing protected paths is an overlay holding them as stubs; inside it,
+    /// protected paths and pinned parents are bound from the sandbox's own view (a bind from
+    /// the host would hide the stubs), while other roots keep their host binds.
+    func testStubsMakeTheirRootAnOverlayAndRebindInsideIt() {
+        var policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/cache"],
+                                      protect: ["/home/u/app/.git/hooks", "/home/u/cache/.envrc"])
+        policy.stubOverlays = [StubOverlay(root: "/home/u/app", work: "/s/overlays/9.0",
+                                           stubs: ["/home/u/app/.envrc", "/home/u/app/.claude/settings.json"])]
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/cache", target: "/home/u/cache", writable: true),
+            .overlay(target: "/home/u/app", upper: "/home/u/app", work: "/s/overlays/9.0", stubs: [".envrc", ".claude/settings.json"]),
+            .rebind(target: "/home/u/app/.git", writable: true),
+            .bind(source: "/home/u/cache/.envrc", target: "/home/u/cache/.envrc", writable: false),
+            .rebind(target: "/home/u/app/.envrc", writable: false),
+            .rebind(target: "/home/u/app/.claude", writable: true),
+            .rebind(target: "/home/u/app/.git/hooks", writable: false),
+            .rebind(target: "/home/u/app/.claude/settings.json", writable: false),
+        ])
+    }
 }

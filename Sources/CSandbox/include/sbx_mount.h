@@ -23,3 +23,8 @@ int sbx_mount_set_attributes(const char *path, unsigned long long set_flags, int
 // change. *step says what failed: 0 open source, 1 open target, 2 clone, 3 flags, 4 attach.
 // Returns 0 or -errno.
 int sbx_bind_without_symlinks(const char *source, const char *target, unsigned long long set_flags, int *step);
+
+// The id of the mount `path` lies on (statx's STATX_MNT_ID, Linux 5.8+), without following a
+// final symlink. overlayfs wants its upper and work directories on the same mount.
+// Returns 0 or -errno.
+int sbx_mount_id(const char *path, unsigned long long *id);
