@@ -91,7 +91,7 @@ struct PolicyOptions: ParsableArguments {
         let loader = PolicyLoader(store: HostUser.profileStore(environment: environment, home: home), variables: variables)
         let policy = try loader.load(profile: profile, flags: flagOverrides, useProjectFile: !noProjectProfile)
         try GrantCheck.check(policy, project: project, projectLabel: self.project.map { "--project \($0)" } ?? "the current directory", home: home)
-        return (policy, project, workingDirectory, home)
+        return (HomePersistence.protect(policy, project: project, home: home), project, workingDirectory, home)
     }
 }
 
