@@ -5,7 +5,8 @@ import Profiles
 import SandboxCore
 
 /// Grants that cannot be turned against the host. One check, made by `PolicyOptions.resolve`
-/// for `run`, `explain` and `export` alike, before anything is created on the host:
+/// for `run` and `explain` alike (not `export seccomp`, which grants nothing), before anything
+/// is created on the host:
 /// - the project and `write` paths are never `/`, a system directory, a kernel interface, or
 ///   (without `allow_writable_home`) $HOME or one of its parents;
 /// - no `read` path replaces one of sbx's private directories or reaches into /proc;

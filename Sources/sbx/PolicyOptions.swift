@@ -75,8 +75,9 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// The project, the working directory, the home directory and the effective policy for them;
-    /// grants that could be turned against the host are refused here (`GrantCheck`).
-    func resolve() throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
+    /// grants that could be turned against the host are refused here (`GrantCheck`), unless
+    /// `checkingGrants` is false: for what uses no path of the policy (`sbx export seccomp`).
+    func resolve(checkingGrants: Bool = true) throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
         let workingDirectory = try RunRequest.currentDirectory()
         let project = try RunRequest.canonicalDirectory(project ?? workingDirectory, label: project.map { "--project \($0)" } ?? workingDirectory)
         let environment = HostUser.environment()
@@ -90,7 +91,9 @@ struct PolicyOptions: ParsableArguments {
         }
         let loader = PolicyLoader(store: HostUser.profileStore(environment: environment, home: home), variables: variables)
         let policy = try loader.load(profile: profile, flags: flagOverrides, useProjectFile: !noProjectProfile)
-        try GrantCheck.check(policy, project: project, projectLabel: self.project.map { "--project \($0)" } ?? "the current directory", home: home)
+        if checkingGrants {
+            try GrantCheck.check(policy, project: project, projectLabel: self.project.map { "--project \($0)" } ?? "the current directory", home: home)
+        }
         return (HomePersistence.protect(policy, project: project, home: home), project, workingDirectory, home)
     }
 }
