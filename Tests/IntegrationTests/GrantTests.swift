@@ -65,6 +65,11 @@ final class GrantTests: XCTestCase {
                                        "echo x > \(granted)/\(marker) && echo x > \(below)/\(marker)"], as: caller, in: project)
             XCTAssertEqual(control.status, 0, "\(caller): \(control.stderr)")
             XCTAssertTrue(exists(granted + "/" + marker) && exists(below + "/" + marker), "control \(caller)")
+            // A device below the private /dev, as a profile for a VM would grant it.
+            if exists("/dev/kvm") {
+                let device = Harness.sbx(["run", "--rw", "/dev/kvm", "--", "/usr/bin/test", "-c", "/dev/kvm"], as: caller, in: project)
+                XCTAssertEqual(device.status, 0, "\(caller): \(device.stderr)")
+            }
         }
     }
 
