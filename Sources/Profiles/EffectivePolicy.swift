@@ -7,6 +7,12 @@ public struct EffectivePolicy: Sendable {
         /// Written with a trailing '/': create the directory when it is missing.
         public let createIfMissing: Bool
         public let origin: Origin
+
+        public init(path: String, createIfMissing: Bool, origin: Origin) {
+            self.path = path
+            self.createIfMissing = createIfMissing
+            self.origin = origin
+        }
     }
 
     public let profile: String
@@ -16,6 +22,8 @@ public struct EffectivePolicy: Sendable {
     public var write: [PathEntry]
     public var hide: [PathEntry]
     public var protect: [PathEntry]
+    /// The project or a write path may be $HOME or one of its parents (see GrantCheck in sbx).
+    public var allowWritableHome: Sourced<Bool>
     public var envPass: [Sourced<String>]
     public var envSet: [String: Sourced<String>]
     public var networkMode: Sourced<String>
@@ -87,6 +95,7 @@ public struct EffectivePolicy: Sendable {
         write = try paths("filesystem.write")
         hide = try paths("filesystem.hide")
         protect = try paths("filesystem.protect")
+        allowWritableHome = bool("filesystem.allow_writable_home") ?? Sourced(false, Self.builtinDefault)
         envPass = strings("env.pass")
         var set: [String: Sourced<String>] = [:]
         if case let .map(map)? = settings["env.set"] {

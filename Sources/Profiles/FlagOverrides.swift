@@ -4,6 +4,7 @@ public struct FlagOverrides: Sendable {
     public var read: [String] = []
     public var write: [String] = []
     public var hide: [String] = []
+    public var allowWritableHome = false
     public var environment: [String] = []
     public var allowDomains: [String] = []
     public var network: String?
@@ -29,6 +30,7 @@ public struct FlagOverrides: Sendable {
         list("filesystem.read", "--ro", read)
         list("filesystem.write", "--rw", write)
         list("filesystem.hide", "--hide", hide)
+        if allowWritableHome { scalar("filesystem.allow_writable_home", "--allow-writable-home", .bool(true)) }
         list("network.allow", "--allow-domain", allowDomains)
         var pass: [String] = []
         var set: [String: Sourced<String>] = [:]

@@ -43,6 +43,7 @@ public enum ProfileSchema {
         Key(path: "filesystem.write", kind: .stringList, summary: "paths writable; a missing one ending in / is created"),
         Key(path: "filesystem.hide", kind: .stringList, summary: "paths hidden: directories empty, files empty"),
         Key(path: "filesystem.protect", kind: .stringList, summary: "paths read-only even inside writable roots"),
+        Key(path: "filesystem.allow_writable_home", kind: .bool, summary: "let the project or a write path be $HOME or contain it (its startup files stay read-only)"),
         Key(path: "env.pass", kind: .stringList, summary: "host variables passed in by name"),
         Key(path: "env.set", kind: .stringMap, summary: "variables set to a value"),
         Key(path: "network.mode", kind: .choice(["none", "proxy"]), summary: "no network, or egress through the allow-list proxy"),

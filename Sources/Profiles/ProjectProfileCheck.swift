@@ -16,6 +16,9 @@ public enum ProjectProfileCheck {
         dropped("filesystem.hide", base.hide.map(\.path), combined.hide.map(\.path)) { $0 }
         dropped("filesystem.protect", base.protect.map(\.path), combined.protect.map(\.path)) { $0 }
         if base.homeHidden.value && !combined.homeHidden.value { found.append("filesystem.home makes the home directory visible") }
+        if !base.allowWritableHome.value && combined.allowWritableHome.value {
+            found.append("filesystem.allow_writable_home lets the home directory be granted writable")
+        }
         added("env.pass", base.envPass.map(\.value), combined.envPass.map(\.value)) { $0 }
         for (name, value) in combined.envSet where base.envSet[name]?.value != value.value {
             found.append("env.set sets \(name)")

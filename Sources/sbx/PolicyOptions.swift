@@ -22,6 +22,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("rw"), help: ArgumentHelp("Make PATH writable. Repeatable.", valueName: "path"))
     var writable: [String] = []
 
+    @Flag(name: .customLong("allow-writable-home"), help: "Let the project or a --rw path be your home directory or contain it (its shell startup files, autostart entries, ~/.local/bin stay read-only).")
+    var allowWritableHome = false
+
     @Option(name: .customLong("ro"), help: ArgumentHelp("Make PATH visible read-only. Repeatable.", valueName: "path"))
     var readOnly: [String] = []
 
@@ -60,6 +63,7 @@ struct PolicyOptions: ParsableArguments {
         flags.read = readOnly
         flags.write = writable
         flags.hide = hide
+        flags.allowWritableHome = allowWritableHome
         flags.environment = env
         flags.allowDomains = allowDomain
         flags.network = network
@@ -70,8 +74,10 @@ struct PolicyOptions: ParsableArguments {
         return flags
     }
 
-    /// The project, the working directory, the home directory and the effective policy for them.
-    func resolve() throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
+    /// The project, the working directory, the home directory and the effective policy for them;
+    /// grants that could be turned against the host are refused here (`GrantCheck`), unless
+    /// `checkingGrants` is false: for what uses no path of the policy (`sbx export seccomp`).
+    func resolve(checkingGrants: Bool = true) throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
         let workingDirectory = try RunRequest.currentDirectory()
         let project = try RunRequest.canonicalDirectory(project ?? workingDirectory, label: project.map { "--project \($0)" } ?? workingDirectory)
         let environment = HostUser.environment()
@@ -85,7 +91,10 @@ struct PolicyOptions: ParsableArguments {
         }
         let loader = PolicyLoader(store: HostUser.profileStore(environment: environment, home: home), variables: variables)
         let policy = try loader.load(profile: profile, flags: flagOverrides, useProjectFile: !noProjectProfile)
-        return (policy, project, workingDirectory, home)
+        if checkingGrants {
+            try GrantCheck.check(policy, project: project, projectLabel: self.project.map { "--project \($0)" } ?? "the current directory", home: home)
+        }
+        return (HomePersistence.protect(policy, project: project, home: home), project, workingDirectory, home)
     }
 }
 

@@ -73,6 +73,21 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(explicit.networkMode.value, "proxy")
     }
 
+    func testAllowWritableHomeComesFromTheFlagOrAProfileAndWidensFromAProjectFile() throws {
+        let (fixture, vars) = projectFixture("[filesystem]\nallow_writable_home = true\n")
+        let loader = PolicyLoader(store: fixture.store, variables: vars)
+        XCTAssertThrowsError(try loader.load(profile: nil, flags: FlagOverrides())) { error in
+            XCTAssertTrue("\(error)".contains("filesystem.allow_writable_home lets the home directory be granted writable"), "\(error)")
+        }
+        let plain = try loader.load(profile: nil, flags: FlagOverrides(), useProjectFile: false)
+        XCTAssertFalse(plain.allowWritableHome.value)
+        var flags = FlagOverrides()
+        flags.allowWritableHome = true
+        let flagged = try loader.load(profile: nil, flags: flags, useProjectFile: false)
+        XCTAssertEqual(flagged.allowWritableHome, Sourced(true, .flag("--allow-writable-home")))
+        XCTAssertTrue(try loader.load(profile: vars.project + "/.sbx.toml", flags: FlagOverrides()).allowWritableHome.value)
+    }
+
     func testReportCarriesOrigins() throws {
         let fixture = TestStore()
         let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: nil, flags: FlagOverrides())
