@@ -183,6 +183,6 @@ public enum FilesystemView {
 }
 
 /// Whether `path` is `directory` or below it (both absolute and normalised).
-func isInside(_ path: String, _ directory: String) -> Bool {
+public func isInside(_ path: String, _ directory: String) -> Bool {
     path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
 }

@@ -40,7 +40,8 @@ enum FilesystemReport {
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
         let stateDirectory = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
         let (overlays, notHeld) = PolicyEnforcement.stubOverlays(missing, in: filesystem, project: project) { root in
-            OverlayWorkDirectories.obstacle(root: root, directory: stateDirectory + "/overlays").map { .failure($0) } ?? .success("")
+            let obstacles = OverlayWorkDirectories.bases(state: stateDirectory).map { OverlayWorkDirectories.obstacle(root: root, base: $0) }
+            return obstacles.contains { $0 == nil } ? .success("") : .failure(obstacles.first!!)
         }
         for overlay in overlays {
             for path in overlay.stubs {

@@ -54,7 +54,7 @@ enum GrantCheck {
             if (info.st_mode & S_IFMT) == S_IFLNK {
                 // A dangling link leads to what it names, which does not exist yet.
                 let real = RunRequest.canonicalPath(candidate)
-                let target = real ?? ProtectionStubs.danglingTarget(of: candidate) ?? candidate
+                let target = real ?? MissingProtectedPath.danglingTarget(of: candidate) ?? candidate
                 walk.links.append((candidate, current, target))
                 guard let real else {
                     walk.resolved = parts[(index + 1)...].reduce(target, join)
@@ -158,9 +158,4 @@ enum GrantCheck {
     private static func join(_ directory: String, _ name: String) -> String {
         directory == "/" ? "/" + name : directory + "/" + name
     }
-}
-
-/// Whether `path` is `directory` or below it (both absolute and normalised).
-func isInside(_ path: String, _ directory: String) -> Bool {
-    path == directory || path.hasPrefix(directory == "/" ? "/" : directory + "/")
 }

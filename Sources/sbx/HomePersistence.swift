@@ -4,10 +4,10 @@ import SandboxCore
 /// What in a home directory the host runs later without being asked: shell startup files,
 /// login autostart entries, user services, the first directory on a usual PATH, ssh's
 /// authorized keys, git's configuration (hooks, aliases, filters). Whole directories where
-/// the file that matters may lie under a missing parent: a placeholder needs its parent
+/// the file that matters may lie under a missing parent: a stub needs its parent
 /// (`~/.config/systemd/user` often has none; `~/.config/systemd` has `~/.config`). When the project or a
 /// write path is the home or contains it (`--allow-writable-home`), these stay protected:
-/// read-only, and held by a placeholder when missing, like the profile's `protect` entries.
+/// read-only, and held by a stub when missing, like the profile's `protect` entries.
 enum HomePersistence {
     /// Relative to $HOME; a trailing '/': a directory.
     static let paths = [

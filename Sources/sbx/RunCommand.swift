@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
         let state = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
         // The overlays' work directories live until the sandbox is gone (this function returns or throws).
-        let overlayWork = OverlayWorkDirectories(directory: state + "/overlays")
+        let overlayWork = OverlayWorkDirectories(bases: OverlayWorkDirectories.bases(state: state))
         defer { overlayWork.release() }
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
@@ -57,6 +57,10 @@ struct RunCommand: ParsableCommand {
         }
         let unheld = filesystem.unheld(missing, project: project) + notHeld.flatMap(\.paths)
         _ = PolicyEnforcement.hideState(state, in: &filesystem, project: project)
+        // Work directories outside the state directory are hidden like it.
+        for overlay in overlays where !isInside(overlay.work, state) {
+            _ = PolicyEnforcement.hideState(String(overlay.work[..<overlay.work.lastIndex(of: "/")!]), in: &filesystem, project: project)
+        }
         // Checked in every mode: a bad entry is an error.
         let rules = try EgressSetup.rules(policy)
         let hosts = try EgressSetup.hosts(policy, flags: policyOptions.addHost)

@@ -112,7 +112,7 @@ final class GrantTests: XCTestCase {
                            "\(caller): \(allowed.stderr)")
             XCTAssertFalse(exists(home + "/.local/bin/ls") || exists(home + "/.config/autostart/x.desktop"), "\(caller): planted")
             XCTAssertFalse(exists(home + "/.local/bin") || exists(home + "/.config/autostart") || exists(home + "/.ssh"),
-                           "\(caller): a placeholder was left")
+                           "\(caller): something was left in the home")
             XCTAssertTrue(exists(home + "/notes.txt"), "\(caller)")
             // The profile key says the same; a project's .sbx.toml cannot (it would widen).
             write("[filesystem]\nallow_writable_home = true\n", to: home + "/.sbx.toml", owner: caller)
