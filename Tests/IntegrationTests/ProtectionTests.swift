@@ -239,6 +239,28 @@ final class ProtectionTests: XCTestCase {
         XCTAssertEqual(result.stdout, "old\nold\nready\nnew\nold\nfresh\nlooked-up-missing\n", result.stderr)
     }
 
+    /// A project on a mount where no work directory can be had (a tmpfs of its own, in a mount
+    /// namespace of the test's): its missing protected paths are not held, the run says so at
+    /// the start, and reports at the end those the command created. Nothing else is weakened.
+    func testAProjectOnAMountWithoutAWorkDirectoryIsSaidNotHeld() throws {
+        guard Harness.isRoot else { throw XCTSkip("mounting a tmpfs for the project needs root") }
+        let mountPoint = Harness.makeProject(for: .current, "tmpfs")
+        let script = """
+            mount -t tmpfs -o mode=0755 tmpfs \(mountPoint) && cd \(mountPoint) && mkdir .git && \
+            \(Harness.binary) run -- /bin/sh -c 'echo x > .envrc; echo x > .git/config; echo wrote' && ls -A
+            """
+        let run = Harness.launch(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script],
+                                 as: .current, in: "/")
+        let outcome = run.finish()
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let lines = outcome.stderr.split(separator: "\n")
+        let start = try XCTUnwrap(lines.first { $0.hasPrefix("sbx: warning: the missing protected paths") }, outcome.stderr)
+        XCTAssertTrue(start.contains("\(mountPoint)/.envrc,") && start.contains("are not held in this run: \(mountPoint) is on another mount"), String(start))
+        let end = try XCTUnwrap(lines.first { $0.hasPrefix("sbx: warning: the command created") }, outcome.stderr)
+        XCTAssertTrue(end.contains("\(mountPoint)/.git/config, \(mountPoint)/.envrc, protected paths that nothing held"), String(end))
+        XCTAssertEqual(outcome.stdout, "wrote\n.envrc\n.git\n", outcome.stderr)
+    }
+
     /// `sbx explain` says how each missing protected path is held.
     func testExplainShowsHowMissingProtectedPathsAreHeld() {
         let project = makeRepository(for: .current)
