@@ -97,11 +97,14 @@ public enum FilesystemView {
             layered.append((path, false, .bind(source: path, target: path, writable: writable)))
         }
         func cover(_ path: String) { layered.append((path, true, .cover(target: path))) }
-        // Inside a root seen through an overlay, protected paths and their pinned parents are
-        // bound from that view (a bind from the host would hide the overlay's stubs below it).
+        // Inside a root seen through an overlay, a stub, and a protected path or pinned parent
+        // that holds one, is bound from that view (a bind from the host would hide the stub).
+        // Any other is bound from the host, as elsewhere: below it the sandbox sees the host's
+        // directory itself, not the overlay's cached view of it (see StubOverlay), so .git
+        // stays coherent with a git running on the host meanwhile.
         let overlays = Dictionary(policy.stubOverlays.map { ($0.root, $0) }, uniquingKeysWith: { first, _ in first })
         func bindInside(_ path: String, root: String, writable: Bool) {
-            if overlays[root] != nil {
+            if let overlay = overlays[root], overlay.stubs.contains(where: { isInside($0, path) }) {
                 layered.append((path, false, .rebind(target: path, writable: writable)))
             } else {
                 bind(path, writable: writable)

@@ -261,6 +261,26 @@ final class ProtectionTests: XCTestCase {
         XCTAssertEqual(outcome.stdout, "wrote\n.envrc\n.git\n", outcome.stderr)
     }
 
+    /// A git on the host (an IDE refreshing the index) while the command commits: .git is the
+    /// host's directory inside, not the overlay's view of it, so neither sees a stale index.
+    func testGitOnTheHostAndInTheSandboxAtOnce() {
+        for caller in Harness.callers {
+            let project = makeCommittedRepository(for: caller)
+            let sync = Harness.makeProject(for: caller, "sync")
+            let run = Harness.launch([Harness.binary, "run", "--rw", sync, "--", "/bin/sh", "-c", """
+                git status --short; echo ready; while [ ! -e \(sync)/go ]; do sleep 0.05; done
+                echo c > c && git add c && \(Self.git) commit -qm inside && git log --format=%s
+                """], as: caller, in: project)
+            XCTAssertTrue(run.wait(until: { run.stdout.contains("ready") }), "\(caller): \(run.stderr)")
+            let owner = caller == .unprivileged ? "setpriv --reuid=sbxtest --regid=sbxtest --init-groups" : ""
+            XCTAssertEqual(Harness.shell(["sh", "-c", "cd \(project) && echo b > b && \(owner) \(Self.git) add b && \(owner) \(Self.git) commit -qm host"]), 0)
+            FileManager.default.createFile(atPath: sync + "/go", contents: nil)
+            let result = run.finish()
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "ready\ninside\nhost\none\n", "\(caller): \(result.stderr)")
+        }
+    }
+
     /// `sbx explain` says how each missing protected path is held.
     func testExplainShowsHowMissingProtectedPathsAreHeld() {
         let project = makeRepository(for: .current)

@@ -105,8 +105,9 @@ final class FilesystemViewTests: XCTestCase {
     }
 
     /// A root with missing protected paths is an overlay holding them as stubs; inside it,
-    /// protected paths and pinned parents are bound from the sandbox's own view (a bind from
-    /// the host would hide the stubs), while other roots keep their host binds.
+    /// stubs and the pinned parents that hold them are bound from the sandbox's own view (a
+    /// bind from the host would hide the stubs); other protected paths, and other roots, keep
+    /// their host binds.
     func testStubsMakeTheirRootAnOverlayAndRebindInsideIt() {
         var policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/cache"],
                                       protect: ["/home/u/app/.git/hooks", "/home/u/cache/.envrc"])
@@ -116,11 +117,11 @@ final class FilesystemViewTests: XCTestCase {
         XCTAssertEqual(ops, [
             .bind(source: "/home/u/cache", target: "/home/u/cache", writable: true),
             .overlay(target: "/home/u/app", upper: "/home/u/app", work: "/s/overlays/9.0", stubs: [".envrc", ".claude/settings.json"]),
-            .rebind(target: "/home/u/app/.git", writable: true),
+            .bind(source: "/home/u/app/.git", target: "/home/u/app/.git", writable: true),
             .bind(source: "/home/u/cache/.envrc", target: "/home/u/cache/.envrc", writable: false),
             .rebind(target: "/home/u/app/.envrc", writable: false),
             .rebind(target: "/home/u/app/.claude", writable: true),
-            .rebind(target: "/home/u/app/.git/hooks", writable: false),
+            .bind(source: "/home/u/app/.git/hooks", target: "/home/u/app/.git/hooks", writable: false),
             .rebind(target: "/home/u/app/.claude/settings.json", writable: false),
         ])
     }
