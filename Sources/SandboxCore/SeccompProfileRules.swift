@@ -119,6 +119,9 @@ extension SeccompPolicy {
                     result.arguments.removeAll { $0.syscall == rule.syscall }
                 }
             } else {
+                // The same pattern twice (a profile denying TIOCSTI with its own errno): one
+                // rule, the later one's answer; libseccomp refuses a duplicate (EEXIST).
+                result.arguments.removeAll { $0.syscall == rule.syscall && $0.conditions == rule.conditions }
                 result.arguments.append(rule)
             }
         }

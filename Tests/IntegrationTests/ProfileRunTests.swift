@@ -49,6 +49,26 @@ final class ProfileRunTests: XCTestCase {
         }
     }
 
+    /// A profile's deny rule that repeats a built-in one (TIOCSTI) with its own errno loads,
+    /// and its errno is the answer; the control without it gets the built-in EPERM.
+    func testADenyRuleRepeatingABuiltInOneLoadsWithItsErrno() {
+        let project = Harness.makeProject(for: .current)
+        write("extends = [\"default\"]\n[seccomp]\ndeny = [\"ioctl(a1 & 0xffffffff == 0x5412):ECONNREFUSED\"]\n",
+              to: project + "/p.toml", owner: .current)
+        let probe = python("""
+            import fcntl, termios
+            try:
+                fcntl.ioctl(0, termios.TIOCSTI, b'x')
+            except OSError as e:
+                print(e.errno)
+            """)
+        let result = Harness.sbx(["run", "--profile", "./p.toml"] + probe, as: .current, in: project)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "111\n", result.stderr)
+        let control = Harness.sbx(["run"] + probe, as: .current, in: project)
+        XCTAssertEqual(control.stdout, "1\n", control.stderr)
+    }
+
     func testProfileFileHidesAndGrants() throws {
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)

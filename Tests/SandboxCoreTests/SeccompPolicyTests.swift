@@ -44,6 +44,16 @@ final class SeccompPolicyTests: XCTestCase {
         XCTAssertEqual(changed.defaultAction, .log)
     }
 
+    /// A profile denying what the default policy denies already, with its own errno: one rule,
+    /// the profile's answer (libseccomp refused the duplicate with EEXIST).
+    func testARuleRepeatingABuiltInOneReplacesIt() throws {
+        let changed = SeccompPolicy.standard().applying(allow: [], deny: [try parse("ioctl(a1 & 0xffffffff == 0x5412):ECONNREFUSED")],
+                                                        defaultAction: nil)
+        let tiocsti = changed.arguments.filter { $0.syscall == "ioctl" && $0.conditions.first?.value == 0x5412 }
+        XCTAssertEqual(tiocsti.map(\.action), [.errno(111)])
+        XCTAssertNoThrow(try SeccompFilter(changed))
+    }
+
     func testNestedUserNamespacesLiftTheNamespaceRulesOnly() {
         let nested = SeccompPolicy.standard(nestedUserNamespaces: true)
         XCTAssertEqual(nested.syscalls.filter { ["setns", "mount", "clone3"].contains($0.syscall) }.map(\.action), [.allow, .allow, .allow])
