@@ -102,8 +102,15 @@ public enum Supervisor {
         }
         try UserNamespace.writeMaps(for: pid, uid: geteuid(), gid: getegid())
         try channel.sendByte(UInt8(ascii: "g"))
-        try channel.sendFrame(PlanCodec.encode(plan))
-        try channel.sendFrame(PlanCodec.encode(try filter.join()))
+        do {
+            try channel.sendFrame(PlanCodec.encode(plan))
+            try channel.sendFrame(PlanCodec.encode(try filter.join()))
+        } catch let error as SandboxError {
+            // The init may have failed setup and exited while the frames were sent: its
+            // answer, when it sent one, says why.
+            guard let answer = try? channel.receiveFrame(), !answer.isEmpty else { throw error }
+            throw SandboxError(String(decoding: answer, as: UTF8.self))
+        }
         guard let answer = try channel.receiveFrame() else {
             throw SandboxError("the sandbox's init died during setup")
         }

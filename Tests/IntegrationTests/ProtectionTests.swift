@@ -182,5 +182,7 @@ final class SymlinkRaceTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(swaps, 2, "the flipper never swapped")
         XCTAssertGreaterThan(outcomes["dir", default: 0], 0, "no run found the directory: \(outcomes)")
         XCTAssertGreaterThan(outcomes["link", default: 0], 0, "no run found the symlink: \(outcomes)")
+        // And every run either ran the command or was refused, saying why.
+        XCTAssertEqual(outcomes.keys.filter { !["dir", "link", "refused"].contains($0) }, [], "\(outcomes)")
     }
 }
