@@ -11,8 +11,16 @@ import Glibc
 struct ControlChannel {
     let fd: Int32
 
+    /// send with MSG_NOSIGNAL, not write: when the other end is gone (an init that failed
+    /// setup and exited) this throws EPIPE instead of a SIGPIPE killing sbx without a word.
     func writeAll(_ bytes: [UInt8]) throws {
-        try writeFully(fd, bytes, what: "the sandbox control channel")
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SandboxError.system("write to the sandbox control channel", errno: errno) }
+            offset += n
+        }
     }
 
     /// Reads exactly `count` bytes; nil when the other end closed before the first byte.

@@ -102,8 +102,17 @@ public enum Supervisor {
         }
         try UserNamespace.writeMaps(for: pid, uid: geteuid(), gid: getegid())
         try channel.sendByte(UInt8(ascii: "g"))
-        try channel.sendFrame(PlanCodec.encode(plan))
-        try channel.sendFrame(PlanCodec.encode(try filter.join()))
+        // The init may fail setup and exit while a frame is sent: then its answer, already
+        // waiting on the socket (read without blocking), says why.
+        func send(_ frame: [UInt8]) throws {
+            do { try channel.sendFrame(frame) } catch let error as SandboxError {
+                _ = fcntl(channel.fd, F_SETFL, fcntl(channel.fd, F_GETFL) | O_NONBLOCK)
+                guard let answer = try? channel.receiveFrame(), !answer.isEmpty else { throw error }
+                throw SandboxError(String(decoding: answer, as: UTF8.self))
+            }
+        }
+        try send(PlanCodec.encode(plan))
+        try send(PlanCodec.encode(try filter.join()))
         guard let answer = try channel.receiveFrame() else {
             throw SandboxError("the sandbox's init died during setup")
         }

@@ -5,6 +5,8 @@ import XCTest
 /// repository served over "dumb" HTTP. Names are mapped with --add-host.
 final class EgressTLSTests: XCTestCase {
     nonisolated(unsafe) static var server: Launched?
+    /// Why the server is not there: the test fails with it (a broken setup is not a pass).
+    nonisolated(unsafe) static var setupFailure: String?
     static let port = 40000 + Int(getpid() % 20000)
     static let root = Harness.workRoot + "/tls-upstream"
 
@@ -45,12 +47,17 @@ final class EgressTLSTests: XCTestCase {
             PY
             chmod -R a+rX "$0"
             """
-        guard Harness.shell(["bash", "-c", setup, root]) == 0 else { return }
+        let status = Harness.shell(["bash", "-c", setup, root])
+        guard status == 0 else {
+            setupFailure = "setting up the HTTPS server failed (openssl, python3, git; status \(status)): run scripts/install-deps"
+            return
+        }
         server = Harness.launch(["/usr/bin/python3", "serve.py", String(port)], as: .current, in: root)
-        _ = server!.wait(until: {
+        let ready = server!.wait(until: {
             Harness.shell(["curl", "-sf", "-o", "/dev/null", "--cacert", root + "/cert.pem", "--resolve", "pkgs.test:\(port):127.0.0.1",
                            "https://pkgs.test:\(port)/simple/sbxdemo/"]) == 0
         })
+        if !ready { setupFailure = "the HTTPS server did not answer on 127.0.0.1:\(port): \(server!.stderr)" }
     }
 
     override class func tearDown() {
@@ -59,7 +66,7 @@ final class EgressTLSTests: XCTestCase {
 
     func testPipAndGitOverHTTPSThroughTheProxy() throws {
         let p = Self.port
-        try XCTSkipIf(Self.server == nil, "the HTTPS server could not be set up (openssl, git)")
+        if let failure = Self.setupFailure { return XCTFail(failure) }
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)
             try FileManager.default.copyItem(atPath: Self.root + "/cert.pem", toPath: project + "/ca.pem")

@@ -10,6 +10,12 @@ final class FilesystemTests: XCTestCase {
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// A Python list literal of the strings. (Interpolating a Swift array of "'x'" strings
+    /// gives ["'x'"]: paths with quote marks in them, which no attempt could ever open.)
+    func pythonList(_ strings: [String]) -> String {
+        "[" + strings.map { "'\($0)'" }.joined(separator: ", ") + "]"
+    }
+
     static let tryOpen = """
         import os, errno, sys
         def attempt(path, flags):
@@ -19,17 +25,54 @@ final class FilesystemTests: XCTestCase {
                 return errno.errorcode[e.errno]
         """
 
+    /// Control, outside any sandbox and without writing: for each path, "True" when `caller`
+    /// may open it for writing (an existing file) or create it (in its directory), that is,
+    /// when only the sandbox's wall stands in the way.
+    func writableOutside(_ paths: [String], as caller: Caller) -> [String: Bool] {
+        let source = """
+            import os
+            for p in \(pythonList(paths)):
+                print(p, os.access(p, os.W_OK) if os.path.exists(p) else os.access(os.path.dirname(os.path.normpath(p)), os.W_OK | os.X_OK))
+            """
+        let result = Harness.launch(["/usr/bin/python3", "-c", source], as: caller, in: "/tmp").finish()
+        XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+        return Dictionary(uniqueKeysWithValues: result.stdout.split(separator: "\n").map {
+            (String($0.split(separator: " ").dropLast().joined(separator: " ")), $0.hasSuffix(" True"))
+        })
+    }
+
+    /// Each write outside the project is refused by the read-only mounts: EROFS where the
+    /// caller could write outside the sandbox (the control), EACCES where an existing file is
+    /// not the caller's to write anyway (the kernel checks permissions before the mount's
+    /// read-only flag, and a mount's read-only flag before permissions when creating).
     func testWritesOutsideTheProjectFail() {
         for caller in Harness.callers {
-            let project = Harness.makeProject(for: caller)
             let home = Harness.home(of: caller)
-            let targets = ["/sbx-x", "/etc/sbx-x", "/usr/sbx-x", "/var/tmp/sbx-x", home + "/sbx-x", home + "/.bashrc",
+            let name = "sbx-x-\(getpid())"
+            // The project in the home directory, so that its parent is the host's (under /tmp
+            // its parent would be in the sandbox's own /tmp, which is writable).
+            let parent = home + "/.\(name)"
+            let project = parent + "/project"
+            XCTAssertEqual(Harness.shell(["mkdir", "-p", project]), 0)
+            defer { try? FileManager.default.removeItem(atPath: parent) }
+            if caller == .unprivileged { Harness.shell(["chown", "-R", Harness.testUser + ":", parent]) }
+            let targets = ["/\(name)", "/etc/\(name)", "/usr/\(name)", "/var/tmp/\(name)", home + "/\(name)", home + "/.bashrc",
                            "/etc/passwd", project + "/../sbx-sibling"]
-            let source = Self.tryOpen + "\nfor p in \(targets.map { "'\($0)'" }):\n    print(p, attempt(p, os.O_WRONLY | os.O_CREAT | os.O_APPEND))\n"
-            for line in probe(source, as: caller, project: project) {
-                XCTAssertFalse(line.hasSuffix("OPENED"), "\(caller) could write: \(line)")
+            let writable = writableOutside(targets, as: caller)
+            XCTAssertTrue(targets.contains { writable[$0] == true }, "\(caller): the control found nothing writable outside: \(writable)")
+            // Inside: whether the file (or its directory) is there, then the attempt.
+            let source = Self.tryOpen + """
+
+                for p in \(pythonList(targets)):
+                    print(p, os.path.exists(p) or os.path.isdir(os.path.dirname(os.path.normpath(p))), attempt(p, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+                """
+            let lines = probe(source, as: caller, project: project)
+            XCTAssertEqual(lines.count, targets.count, "\(caller): \(lines)")
+            for (target, line) in zip(targets, lines) {
+                let expected = writable[target] == true || !FileManager.default.fileExists(atPath: target) ? "EROFS" : "EACCES"
+                XCTAssertEqual(line, "\(target) True \(expected)", "\(caller) (writable outside: \(writable[target] ?? false))")
             }
-            for target in targets where target.hasSuffix("sbx-x") {
+            for target in targets where target.hasSuffix(name) || target.hasSuffix("sbx-sibling") {
                 XCTAssertFalse(FileManager.default.fileExists(atPath: target), target)
             }
         }
@@ -94,14 +137,25 @@ final class FilesystemTests: XCTestCase {
         }
     }
 
+    /// EROFS where the caller could open the file for writing outside the sandbox (the
+    /// control), else EACCES. A file this kernel does not have (no /proc/sysrq-trigger without
+    /// CONFIG_MAGIC_SYSRQ) is left out, as the host says, not the sandbox.
     func testProcAndSysCannotReachTheHostKernel() {
         // Opening for write is the attempt; nothing is ever written.
         let targets = ["/proc/sysrq-trigger", "/proc/sys/vm/drop_caches", "/proc/sys/kernel/core_pattern",
-                       "/sys/kernel/mm/transparent_hugepage/enabled", "/sys/power/state"]
+                       "/sys/kernel/mm/transparent_hugepage/enabled", "/sys/power/state"].filter { FileManager.default.fileExists(atPath: $0) }
+        XCTAssertTrue(targets.contains("/proc/sys/vm/drop_caches"), "\(targets)")
         for caller in Harness.callers {
-            let source = Self.tryOpen + "\nfor p in \(targets.map { "'\($0)'" }):\n    print(p, attempt(p, os.O_WRONLY))\n"
-            for line in probe(source, as: caller, project: Harness.makeProject(for: caller)) {
-                XCTAssertFalse(line.hasSuffix("OPENED"), "\(caller): \(line)")
+            let writable = writableOutside(targets, as: caller)
+            let source = Self.tryOpen + "\nfor p in \(pythonList(targets)):\n    print(p, os.path.exists(p), attempt(p, os.O_WRONLY))\n"
+            let lines = probe(source, as: caller, project: Harness.makeProject(for: caller))
+            XCTAssertEqual(lines.count, targets.count, "\(caller): \(lines)")
+            for (target, line) in zip(targets, lines) {
+                XCTAssertEqual(line, "\(target) True \(writable[target] == true ? "EROFS" : "EACCES")",
+                               "\(caller) (writable outside: \(writable[target] ?? false))")
+            }
+            if caller == .current && Harness.isRoot {
+                XCTAssertTrue(targets.allSatisfy { writable[$0] == true }, "control: root can write these outside: \(writable)")
             }
         }
     }

@@ -302,24 +302,40 @@ final class SymlinkRaceTests: XCTestCase {
         FileManager.default.createFile(atPath: secret + "/key", contents: Data("TOPSECRET".utf8))
         XCTAssertEqual(Harness.shell(["mkdir", "-p", project + "/.git/hooks"]), 0)
         symlink("../../" + (secret as NSString).lastPathComponent, project + "/.git/alt")
-        // renameat2(RENAME_EXCHANGE) swaps the directory and the symlink atomically.
+        // renameat2(RENAME_EXCHANGE) swaps the directory and the symlink atomically; the
+        // flipper counts the swaps that succeeded.
         let flipper = Harness.launch(python("""
             import ctypes, os, time
             libc = ctypes.CDLL(None, use_errno=True)
-            end = time.time() + 60
+            end, swaps = time.time() + 60, 0
             while time.time() < end and not os.path.exists('stop'):
-                libc.renameat2(-100, b'.git/hooks', -100, b'.git/alt', 2)
+                swaps += libc.renameat2(-100, b'.git/hooks', -100, b'.git/alt', 2) == 0
+            print(swaps)
             """).dropFirst().map { $0 }, as: .current, in: project)
         defer { FileManager.default.createFile(atPath: project + "/stop", contents: nil); _ = flipper.finish() }
-        var refused = 0
+        // Each run says what it found at .git/hooks: the directory or the symlink.
+        var outcomes: [String: Int] = [:]
         for _ in 0..<100 {
-            let result = Harness.sbx(["run", "--hide", secret, "--", "/bin/cat", ".git/hooks/key"], as: .current, in: project)
+            let result = Harness.sbx(["run", "--hide", secret, "--", "/bin/sh", "-c",
+                                      "if [ -L .git/hooks ]; then echo link; else echo dir; fi; cat .git/hooks/key"],
+                                     as: .current, in: project)
             XCTAssertFalse(result.stdout.contains("TOPSECRET"), "a mount followed the swapped symlink")
             if result.status == 125 {
                 XCTAssertTrue(result.stderr.contains("a symlink appeared"), result.stderr)
-                refused += 1
+                outcomes["refused", default: 0] += 1
+            } else {
+                let seen = result.stdout.split(separator: "\n").first.map(String.init) ?? "status \(result.status): \(result.stderr)"
+                outcomes[seen, default: 0] += 1
             }
         }
-        print("symlink race: \(refused) of 100 runs refused")
+        FileManager.default.createFile(atPath: project + "/stop", contents: nil)
+        let swaps = Int(flipper.finish().stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        print("symlink race: \(swaps) swaps, runs: \(outcomes)")
+        // The race was run: the flipper swapped, and runs found each state.
+        XCTAssertGreaterThanOrEqual(swaps, 2, "the flipper never swapped")
+        XCTAssertGreaterThan(outcomes["dir", default: 0], 0, "no run found the directory: \(outcomes)")
+        XCTAssertGreaterThan(outcomes["link", default: 0], 0, "no run found the symlink: \(outcomes)")
+        // And every run either ran the command or was refused, saying why.
+        XCTAssertEqual(outcomes.keys.filter { !["dir", "link", "refused"].contains($0) }, [], "\(outcomes)")
     }
 }

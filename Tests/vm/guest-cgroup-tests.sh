@@ -24,11 +24,18 @@ check "the audit file has the exit, peak memory and finding" \
     grep -q '"event":"exit","status":137,.*"memory_peak_bytes":.*"findings":\["killed: memory limit' "${audit:-/nonexistent}"
 check "control: the same allocation fits without the limit" "$SBX" run -- dd if=/dev/zero of=/dev/null bs=200M count=1 status=none
 
-# 2. Processes: a fork loop stops at pids.max, and the host can still start processes.
+# 2. Processes: a fork loop stops at pids.max, and while a sandbox is held at its limit, 40
+#    processes outside it still start (Python raises when a fork fails).
 out=$("$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 30 & done 2>/dev/null; echo started' 2>&1); rc=$?
 echo "$out" | tail -2
 check "fork loop stopped at pids.max, reported" grep -q "sbx: process limit 20 reached" <<<"$out"
-check "the host is unaffected" /bin/true
+rm -f full
+"$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 10 & done 2>/dev/null; : > full; exec sleep 5' >/dev/null 2>&1 & held=$!
+for _ in $(seq 100); do [ -e full ] && break; sleep 0.2; done
+check "a sandbox held at pids.max" test -e full
+check "the host is unaffected: 40 processes start outside it" \
+    python3 -c 'import subprocess; ps = [subprocess.Popen(["sleep", "1"]) for _ in range(40)]; exit(any(p.wait() for p in ps))'
+wait "$held"
 
 # 3. CPU: a busy loop gets about a fifth of a CPU under --cpus 0.2 (cpu.max).
 out=$("$SBX" run --verbose --cpus 0.2 -- timeout 3 sh -c 'while :; do :; done' 2>&1)
