@@ -102,10 +102,19 @@ struct RootFilesystem {
             // userxattr: the only way inside a user namespace. index=off: another run's overlay
             // may have the same upper directory, which the index would refuse.
             let options = "userxattr,index=off,lowerdir=\(lower),upperdir=\(Self.oldRoot + upper),workdir=\(Self.oldRoot + work)"
-            try mount("overlay", to, "overlay", UInt(MS_NOSUID | MS_NODEV), options,
-                      "mount the overlay that holds the missing protected paths of \(target)")
+            guard Glibc.mount("overlay", to, "overlay", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
+                // A kernel or filesystem that refuses it (before 6.6, tmpfs has no user xattrs):
+                // the root as without stubs; its missing protected paths are then not held, as
+                // the supervisor's check at the end and this warning say.
+                let reason = String(cString: strerror(errno))
+                warn("sbx: warning: overlayfs refused to overlay \(target) (\(reason)): its missing protected paths are not held in this run; sbx reports at the end those the command created")
+                try perform(.bind(source: upper, target: target, writable: true), sealAtEnd: &sealAtEnd)
+                return
+            }
         case let .rebind(target, writable):
             let to = Self.newRoot + target
+            var info = stat()
+            guard lstat(to, &info) == 0 else { return }  // a stub of an overlay that was refused
             var flags = UInt64(SBX_MOUNT_NOSUID | SBX_MOUNT_NODEV)
             if !writable { flags |= UInt64(SBX_MOUNT_RDONLY) }
             var step: Int32 = 0
@@ -158,4 +167,10 @@ struct RootFilesystem {
                        _ what: @autoclosure () -> String) throws {
         try checkLibc(Glibc.mount(source, target, type, flags, data), what())
     }
+}
+
+/// A line on the caller's stderr, which the init shares: the command has not started yet.
+private func warn(_ message: String) {
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -55,7 +55,9 @@ struct RunCommand: ParsableCommand {
             SbxCommand.printError("warning: the missing protected paths " + paths.joined(separator: ", ")
                 + " are not held in this run: \(reason); sbx reports at the end whether the command created them")
         }
-        let unheld = filesystem.unheld(missing, project: project) + notHeld.flatMap(\.paths)
+        // Stubs are checked too: where overlayfs refuses the overlay, the init binds the root
+        // without them (and says so), and then nothing held them.
+        let unheld = filesystem.unheld(missing, project: project) + notHeld.flatMap(\.paths) + overlays.flatMap(\.stubs)
         _ = PolicyEnforcement.hideState(state, in: &filesystem, project: project)
         // Work directories outside the state directory are hidden like it.
         for overlay in overlays where !isInside(overlay.work, state) {

@@ -30,7 +30,19 @@ out=$("$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 30 & done 2>/d
 echo "$out" | tail -2
 check "fork loop stopped at pids.max, reported" grep -q "sbx: process limit 20 reached" <<<"$out"
 rm -f full
-"$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 10 & done 2>/dev/null; : > full; exec sleep 5' >/dev/null 2>&1 & held=$!
+# Python, not sh: dash exits at the first fork that fails, before it could say it is full.
+"$SBX" run --pids 20 -- python3 -c '
+import os, time
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(10)
+        os._exit(0)
+open("full", "w").close()
+time.sleep(5)' >/dev/null 2>&1 & held=$!
 for _ in $(seq 100); do [ -e full ] && break; sleep 0.2; done
 check "a sandbox held at pids.max" test -e full
 check "the host is unaffected: 40 processes start outside it" \
