@@ -42,13 +42,26 @@ public struct FilesystemPolicy: Equatable, Sendable {
     }
 }
 
+extension FilesystemPolicy {
+    /// Whether the sandbox sees `path` hidden: below a `hide` entry that no writable root shows
+    /// again (a `write` path inside a hidden directory is bound after its cover, so what is
+    /// below it is seen). A hidden path that is the writable root itself hides it.
+    public func isHidden(_ path: String, project: String) -> Bool {
+        let root = writableRoot(of: path, project: project)
+        return hide.contains { hidden in
+            isInside(path, hidden) && !(root.map { $0 != hidden && isInside($0, hidden) } ?? false)
+        }
+    }
+}
+
 /// The filesystem view, as mount operations. The base: the host's top-level directories come
 /// in read-only (recursively, so no writable submount leaks through); the rest is fresh:
 /// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
 /// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
 /// does not stop connect() on a unix socket, only absence does). Then the policy: the project
 /// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered,
-/// `protect` paths inside the writable ones read-only (and their parents pinned as mount points).
+/// `protect` paths inside the writable ones read-only (their parents pinned as mount points,
+/// and those of hidden paths inside the writable ones too).
 /// Among those, the most specific path wins: they are applied shallowest first, a cover after
 /// a bind of the same path.
 public enum FilesystemView {
@@ -126,17 +139,23 @@ public enum FilesystemView {
         bindRoot(project)
         // Only inside writable roots: elsewhere a protected path is read-only already, and a
         // bind there could re-expose something hidden (a project symlink into ~/.aws).
-        // Not inside a hidden path either: the bind would show what the cover hides.
-        let writableRoots = [project] + policy.write
+        // Not inside a hidden path either (the bind would show what the cover hides), unless
+        // a writable root below the hidden one shows that part again.
         let protected = policy.protect.filter { path in
-            writableRoots.contains { isInside(path, $0) } && !policy.hide.contains { isInside(path, $0) }
+            policy.writableRoot(of: path, project: project) != nil && !policy.isHidden(path, project: project)
         } + policy.stubOverlays.flatMap(\.stubs)
+        // Hidden paths inside a writable root whose parent is seen: a cover is a mount point,
+        // but `mv config x && mkdir config` would put a new one in its place on the host.
+        let pinnedHidden = policy.hide.filter { path in
+            guard let root = policy.writableRoot(of: path, project: project), path != root else { return false }
+            return !policy.isHidden(parent(of: path), project: project)
+        }
         var anchored: Set<String> = []
-        for path in protected {
-            let root = writableRoots.filter { isInside(path, $0) }.max { $0.count < $1.count }!
-            bindInside(path, root: root, writable: false)
-            // Each directory between the writable root and the protected path is bound onto
-            // itself, still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
+        for (path, isProtected) in protected.map({ ($0, true) }) + pinnedHidden.map({ ($0, false) }) {
+            let root = policy.writableRoot(of: path, project: project)!
+            if isProtected { bindInside(path, root: root, writable: false) }
+            // Each directory between the writable root and the path is bound onto itself,
+            // still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
             // followed by a new .git/hooks cannot get around the protection.
             var ancestor = parent(of: path)
             while ancestor.count > root.count, isInside(ancestor, root) {

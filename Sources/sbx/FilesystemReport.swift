@@ -18,15 +18,26 @@ enum FilesystemReport {
         func origin(_ path: String, in entries: [EffectivePolicy.PathEntry], key: String) -> String? {
             entries.first { RunRequest.canonicalPath($0.path) == path || $0.path == path }.map { "\(key) (\($0.origin))" }
         }
+        // A protected path kept inside a hidden tree, shown again by a writable path below it.
+        func reexposed(_ path: String) -> String {
+            guard let hidden = filesystem.hide.first(where: { isInside(path, $0) }),
+                  let root = filesystem.writableRoot(of: path, project: project) else { return "" }
+            return "; inside the hidden \(hidden), shown again by \(root)"
+        }
+        func pinned(_ directory: String) -> String {
+            let below = { (paths: [String]) in paths.contains { isInside($0, directory) && $0 != directory } }
+            let what = [below(filesystem.protect) ? "protected" : nil, below(filesystem.hide) ? "hidden" : nil].compactMap { $0 }
+            return "pinned: a parent of a \(what.isEmpty ? "protected" : what.joined(separator: " and a ")) path, so that it cannot be renamed away"
+        }
         for operation in FilesystemView.policyOperations(project: project, runtimeDirectory: runtime, policy: filesystem) {
             switch operation {
             case let .bind(_, target, writable):
                 let why = target == project ? "the project"
                     : origin(target, in: policy.write, key: "filesystem.write")
                     ?? origin(target, in: policy.read, key: "filesystem.read")
-                    ?? origin(target, in: policy.protect, key: "filesystem.protect")
+                    ?? origin(target, in: policy.protect, key: "filesystem.protect").map { $0 + reexposed(target) }
                     ?? (filesystem.protect.contains(target) && !writable ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil)
-                    ?? (writable ? "pinned: a parent of a protected path, so that it cannot be renamed away" : "")
+                    ?? (writable ? pinned(target) : "")
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):
                 let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"

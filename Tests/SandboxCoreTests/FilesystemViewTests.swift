@@ -97,6 +97,44 @@ final class FilesystemViewTests: XCTestCase {
         ])
     }
 
+    /// A hidden path inside a writable root is pinned like a protected one: its cover is a mount
+    /// point and the directories between the root and it are bound onto themselves, so
+    /// `mv a a2 && mkdir -p a/b/config` cannot replace it on the host. Nothing is bound below
+    /// another hidden path (that would show what its cover hides), nor outside writable roots.
+    func testHiddenPathsInsideWritableRootsPinTheirParents() {
+        let policy = FilesystemPolicy(home: "/home/u", hide: ["/home/u/app/config", "/home/u/app/a/b/config",
+                                                              "/home/u/app/h", "/home/u/app/h/x/y", "/home/u/.aws/sso/cache"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .cover(target: "/home/u/app/config"),
+            .cover(target: "/home/u/app/h"),
+            .bind(source: "/home/u/app/a/b", target: "/home/u/app/a/b", writable: true),
+            .cover(target: "/home/u/.aws/sso/cache"),
+            .cover(target: "/home/u/app/a/b/config"),
+            .cover(target: "/home/u/app/h/x/y"),
+        ])
+    }
+
+    /// A `write` path inside a hidden directory shows that part again; a protected path inside
+    /// it is bound read-only (with its parents pinned), one in the still hidden rest is not.
+    func testProtectInsideAWritePathBelowAHiddenOneIsKept() {
+        let policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/app/config/public"], hide: ["/home/u/app/config"],
+                                      protect: ["/home/u/app/config/public/x/.envrc", "/home/u/app/config/.envrc"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .cover(target: "/home/u/app/config"),
+            .bind(source: "/home/u/app/config/public", target: "/home/u/app/config/public", writable: true),
+            .bind(source: "/home/u/app/config/public/x", target: "/home/u/app/config/public/x", writable: true),
+            .bind(source: "/home/u/app/config/public/x/.envrc", target: "/home/u/app/config/public/x/.envrc", writable: false),
+        ])
+        XCTAssertFalse(policy.isHidden("/home/u/app/config/public/x/.envrc", project: "/home/u/app"))
+        XCTAssertTrue(policy.isHidden("/home/u/app/config/.envrc", project: "/home/u/app"))
+        XCTAssertTrue(FilesystemPolicy(home: "/home/u", write: ["/home/u/w"], hide: ["/home/u/w"]).isHidden("/home/u/w/f", project: "/p"))
+    }
+
     func testProtectOutsideWritableRootsIsNotBound() {
         // A project symlink resolving into a hidden directory must not re-expose it.
         let policy = FilesystemPolicy(home: "/home/u", hide: ["/home/u/.aws"], protect: ["/home/u/.aws/credentials"])
