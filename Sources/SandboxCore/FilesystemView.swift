@@ -30,9 +30,13 @@ public struct FilesystemPolicy: Equatable, Sendable {
     public var protect: [String]
     /// Missing protected paths held by stubs, by the writable root whose overlay holds them.
     public var stubOverlays: [StubOverlay] = []
+    /// The sizes of /tmp, /dev/shm and /run (the profile's defaults, for the planner's tests).
+    public var privateTmpfs: PrivateTmpfsSizes
 
     public init(home: String, hideHome: Bool = false, read: [String] = [], write: [String] = [],
-                hide: [String] = [], protect: [String] = []) {
+                hide: [String] = [], protect: [String] = [],
+                privateTmpfs: PrivateTmpfsSizes = PrivateTmpfsSizes(tmp: 1 << 30, shm: 256 << 20, run: 64 << 20)) {
+        self.privateTmpfs = privateTmpfs
         self.home = home
         self.hideHome = hideHome
         self.read = read
@@ -58,10 +62,10 @@ extension FilesystemPolicy {
 /// in read-only (recursively, so no writable submount leaks through); the rest is fresh:
 /// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
 /// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
-/// does not stop connect() on a unix socket, only absence does). Then the policy: the project
-/// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered,
-/// `protect` paths inside the writable ones read-only (their parents pinned as mount points,
-/// and those of hidden paths inside the writable ones too).
+/// does not stop connect() on a unix socket, only absence does), each tmpfs of a bounded size.
+/// Then the policy: the project and `write` paths writable, `read` paths visible, `hide` paths
+/// and a hidden home covered, `protect` paths inside the writable ones read-only (their
+/// parents pinned as mount points, and those of hidden paths inside the writable ones too).
 /// Among those, the most specific path wins: they are applied shallowest first, a cover after
 /// a bind of the same path.
 public enum FilesystemView {
@@ -90,17 +94,17 @@ public enum FilesystemView {
         }
         operations.append(.proc(target: "/proc"))
         operations += procReadOnly.map { .readOnly(target: "/proc/" + $0) }
-        operations.append(.tmpfs(target: "/dev", mode: 0o755))
+        operations.append(.tmpfs(target: "/dev", mode: 0o755, size: PrivateTmpfsSizes.dev))
         operations += devices.map { .bind(source: "/dev/" + $0, target: "/dev/" + $0, writable: true) }
         operations.append(.devpts(target: "/dev/pts"))
         operations.append(.symlink(destination: "pts/ptmx", target: "/dev/ptmx"))
-        operations.append(.tmpfs(target: "/dev/shm", mode: 0o1777))
+        operations.append(.tmpfs(target: "/dev/shm", mode: 0o1777, size: policy.privateTmpfs.shm))
         operations.append(.symlink(destination: "/proc/self/fd", target: "/dev/fd"))
         for (index, name) in ["stdin", "stdout", "stderr"].enumerated() {
             operations.append(.symlink(destination: "/proc/self/fd/\(index)", target: "/dev/" + name))
         }
-        operations.append(.tmpfs(target: "/tmp", mode: 0o1777))
-        operations.append(.tmpfs(target: "/run", mode: 0o755))
+        operations.append(.tmpfs(target: "/tmp", mode: 0o1777, size: policy.privateTmpfs.tmp))
+        operations.append(.tmpfs(target: "/run", mode: 0o755, size: policy.privateTmpfs.run))
         return operations + policyOperations(project: project, runtimeDirectory: runtimeDirectory, policy: policy)
     }
 

@@ -10,10 +10,17 @@ enum FilesystemReport {
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
+        func sized(_ bytes: UInt64, _ setting: Sourced<String>, key: String) -> String {
+            let cut = setting.origin == EffectivePolicy.builtinDefault && PrivateTmpfsSizes.text(bytes) != setting.value
+            return "fresh and empty, at most \(PrivateTmpfsSizes.text(bytes)) (\(key) = \(setting.value)"
+                + (cut ? ", cut to half this host's memory" : "") + ", \(setting.origin)): the host's is not visible"
+        }
         var rows: [(path: String, mode: String, why: String)] = [
             ("/", "read-only", "the host's top-level directories, each bound read-only"),
-            ("/tmp, /run, /dev/shm", "private", "fresh and empty: the host's are not visible"),
-            ("/proc, /dev", "private", "a procfs of the sandbox's pid namespace; a minimal /dev"),
+            ("/tmp", "private", sized(filesystem.privateTmpfs.tmp, policy.tmpSize, key: "filesystem.tmp_size")),
+            ("/dev/shm", "private", sized(filesystem.privateTmpfs.shm, policy.shmSize, key: "filesystem.shm_size")),
+            ("/run", "private", sized(filesystem.privateTmpfs.run, policy.runSize, key: "filesystem.run_size")),
+            ("/proc, /dev", "private", "a procfs of the sandbox's pid namespace; a minimal /dev (at most \(PrivateTmpfsSizes.text(PrivateTmpfsSizes.dev)))"),
         ]
         func origin(_ path: String, in entries: [EffectivePolicy.PathEntry], key: String) -> String? {
             entries.first { RunRequest.canonicalPath($0.path) == path || $0.path == path }.map { "\(key) (\($0.origin))" }

@@ -39,10 +39,24 @@ final class FilesystemViewTests: XCTestCase {
 
     func testProjectComesAfterTheTmpfsItMayLiveIn() throws {
         let ops = operations(project: "/tmp/work/app")
-        let tmp = try XCTUnwrap(ops.firstIndex(of: .tmpfs(target: "/tmp", mode: 0o1777)))
+        let tmp = try XCTUnwrap(ops.firstIndex(of: .tmpfs(target: "/tmp", mode: 0o1777, size: 1 << 30)))
         let project = try XCTUnwrap(ops.firstIndex(of: .bind(source: "/tmp/work/app", target: "/tmp/work/app", writable: true)))
         XCTAssertLessThan(tmp, project)
         XCTAssertEqual(project, ops.count - 1)
+    }
+
+    /// Every tmpfs the command can write has a size: /tmp, /dev/shm and /run the policy's, /dev
+    /// a fixed small one.
+    func testPrivateTmpfsMountsHaveThePolicysSizes() {
+        let sizes = PrivateTmpfsSizes(tmp: 3 << 30, shm: 5 << 20, run: 7 << 20)
+        let ops = operations(policy: FilesystemPolicy(home: "/home/u", privateTmpfs: sizes))
+        let tmpfs = ops.compactMap { op -> String? in
+            if case let .tmpfs(target, _, size) = op { return "\(target) \(PrivateTmpfsSizes.text(size))" }
+            return nil
+        }
+        XCTAssertEqual(tmpfs, ["/dev 1M", "/dev/shm 5M", "/tmp 3G", "/run 7M"])
+        XCTAssertEqual(PrivateTmpfsSizes.text(1536 << 10), "1536K")
+        XCTAssertEqual(PrivateTmpfsSizes.text(1000), "1000")
     }
 
     func testKernelWritingProcEntriesAreReadOnly() {
