@@ -151,17 +151,19 @@ public enum FilesystemView {
         // Hidden paths inside a writable root whose parent is seen: a cover is a mount point,
         // but `mv config x && mkdir config` would put a new one in its place on the host.
         let pinnedHidden = policy.hide.filter { path in
-            guard let root = policy.writableRoot(of: path, project: project), path != root else { return false }
-            return !policy.isHidden(parent(of: path), project: project)
+            policy.writableRoot(of: parent(of: path), project: project) != nil
         }
         var anchored: Set<String> = []
         for (path, isProtected) in protected.map({ ($0, true) }) + pinnedHidden.map({ ($0, false) }) {
-            let root = policy.writableRoot(of: path, project: project)!
-            if isProtected { bindInside(path, root: root, writable: false) }
-            // Each directory between the writable root and the path is bound onto itself,
-            // still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
-            // followed by a new .git/hooks cannot get around the protection.
-            var ancestor = parent(of: path)
+            if isProtected { bindInside(path, root: policy.writableRoot(of: path, project: project)!, writable: false) }
+            // Each directory between the path and the writable root that holds it (the one
+            // above, when the path is a writable root itself) is bound onto itself, still
+            // writable: a mount point cannot be renamed (EBUSY), so `mv .git x` followed by a
+            // new .git/hooks cannot get around the protection. Not below a hidden path: the
+            // bind would show what the cover hides.
+            let above = parent(of: path)
+            guard let root = policy.writableRoot(of: above, project: project), !policy.isHidden(above, project: project) else { continue }
+            var ancestor = above
             while ancestor.count > root.count, isInside(ancestor, root) {
                 if !protected.contains(ancestor) && !policy.write.contains(ancestor) && anchored.insert(ancestor).inserted {
                     bindInside(ancestor, root: root, writable: true)

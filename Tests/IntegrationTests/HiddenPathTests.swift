@@ -17,7 +17,8 @@ final class HiddenPathTests: XCTestCase {
     }
 
     static let replace = """
-        mv config config-moved; mv a a-moved && mkdir -p a/config && echo x > a/config/secrets.json; echo done
+        mv config config-moved; mv a a-moved && mkdir -p a/config && echo x > a/config/secrets.json
+        mv w w-moved && mkdir -p w/x && echo x > w/x/secrets.json; echo done
         """
 
     func testAHiddenPathCannotBeReplacedByRenamingItOrItsParent() {
@@ -25,26 +26,34 @@ final class HiddenPathTests: XCTestCase {
             let project = Harness.makeProject(for: caller)
             write("real\n", to: project + "/config/secrets.json")
             write("real\n", to: project + "/a/config/secrets.json")
-            write("[filesystem]\nhide = [\"${PROJECT}/config\", \"${PROJECT}/a/config\"]\n", to: project + "/hide.toml")
+            write("real\n", to: project + "/w/x/secrets.json")
+            // w/x: a hidden path that is a writable root itself, pinned in the project.
+            write("[filesystem]\nhide = [\"${PROJECT}/config\", \"${PROJECT}/a/config\", \"${PROJECT}/w/x\"]\nwrite = [\"${PROJECT}/w/x\"]\n",
+                  to: project + "/hide.toml")
             giveTo(caller, project)
             let result = Harness.sbx(["run", "--profile", "./hide.toml", "--", "/bin/sh", "-c", Self.replace], as: caller, in: project)
             XCTAssertEqual(result.stdout, "done\n", "\(caller): \(result.stderr)")
-            for refusal in ["'config' to 'config-moved': Device or resource busy", "'a' to 'a-moved': Device or resource busy"] {
+            for refusal in ["'config' to 'config-moved': Device or resource busy", "'a' to 'a-moved': Device or resource busy",
+                            "'w' to 'w-moved': Device or resource busy"] {
                 XCTAssertTrue(result.stderr.contains(refusal), "\(caller): \(refusal) expected in \(result.stderr)")
             }
             XCTAssertEqual(read(project + "/config/secrets.json"), "real\n", "\(caller)")
             XCTAssertEqual(read(project + "/a/config/secrets.json"), "real\n", "\(caller): the hidden directory was replaced")
+            XCTAssertEqual(read(project + "/w/x/secrets.json"), "real\n", "\(caller): the hidden writable path was replaced")
             XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/a-moved"), "\(caller)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/w-moved"), "\(caller)")
 
             // Control: nothing but the pins stands in the way. Without the hide entries the same
             // script replaces a/config on the host (as it did with them before the pins).
             let control = Harness.makeProject(for: caller)
             write("real\n", to: control + "/a/config/secrets.json")
+            write("real\n", to: control + "/w/x/secrets.json")
             giveTo(caller, control)
             let unpinned = Harness.sbx(["run", "--", "/bin/sh", "-c", Self.replace], as: caller, in: control)
             XCTAssertEqual(unpinned.stdout, "done\n", "control \(caller): \(unpinned.stderr)")
             XCTAssertEqual(read(control + "/a/config/secrets.json"), "x\n", "control \(caller)")
             XCTAssertEqual(read(control + "/a-moved/config/secrets.json"), "real\n", "control \(caller)")
+            XCTAssertEqual(read(control + "/w/x/secrets.json"), "x\n", "control \(caller)")
         }
     }
 

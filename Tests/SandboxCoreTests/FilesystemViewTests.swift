@@ -131,6 +131,23 @@ final class FilesystemViewTests: XCTestCase {
         ])
     }
 
+    /// A hidden or protected path that is a writable root itself is pinned in the root above
+    /// it: `mv a a2 && mkdir -p a/x` would otherwise put a new a/x in its place on the host.
+    func testAHiddenOrProtectedWritableRootIsPinnedInTheRootAboveIt() {
+        let policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/app/a/x", "/home/u/app/b/y"],
+                                      hide: ["/home/u/app/a/x"], protect: ["/home/u/app/b/y"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/b", target: "/home/u/app/b", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .bind(source: "/home/u/app/a/x", target: "/home/u/app/a/x", writable: true),
+            .bind(source: "/home/u/app/b/y", target: "/home/u/app/b/y", writable: true),
+            .bind(source: "/home/u/app/b/y", target: "/home/u/app/b/y", writable: false),
+            .cover(target: "/home/u/app/a/x"),
+        ])
+    }
+
     /// A `write` path inside a hidden directory shows that part again; a protected path inside
     /// it is bound read-only (with its parents pinned), one in the still hidden rest is not.
     func testProtectInsideAWritePathBelowAHiddenOneIsKept() {
