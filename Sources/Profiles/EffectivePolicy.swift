@@ -22,6 +22,10 @@ public struct EffectivePolicy: Sendable {
     public var write: [PathEntry]
     public var hide: [PathEntry]
     public var protect: [PathEntry]
+    /// The sizes of the private /tmp, /dev/shm and /run, as written ("1G").
+    public var tmpSize: Sourced<String>
+    public var shmSize: Sourced<String>
+    public var runSize: Sourced<String>
     /// The project or a write path may be $HOME or one of its parents (see GrantCheck in sbx).
     public var allowWritableHome: Sourced<Bool>
     public var envPass: [Sourced<String>]
@@ -47,7 +51,12 @@ public struct EffectivePolicy: Sendable {
     /// Things worth knowing that are not errors (an allow entry that resolved to nothing...).
     public var notes: [String]
 
-    static let builtinDefault = Origin(source: "sbx default")
+    public static let builtinDefault = Origin(source: "sbx default")
+    /// /tmp holds builds' and tests' scratch files; /dev/shm only shared memory segments
+    /// (browsers, Python's multiprocessing); /run only sockets and pid files. Fixed sizes,
+    /// so that a run fits or not the same on every host; small against the memory of any
+    /// machine an agent runs on, and counted in --memory when that is set.
+    public static let defaultTmpSize = "1G", defaultShmSize = "256M", defaultRunSize = "64M"
 
     public init(_ merged: MergedProfile, variables: Variables) throws {
         let settings = merged.settings
@@ -95,6 +104,9 @@ public struct EffectivePolicy: Sendable {
         write = try paths("filesystem.write")
         hide = try paths("filesystem.hide")
         protect = try paths("filesystem.protect")
+        tmpSize = string("filesystem.tmp_size") ?? Sourced(Self.defaultTmpSize, Self.builtinDefault)
+        shmSize = string("filesystem.shm_size") ?? Sourced(Self.defaultShmSize, Self.builtinDefault)
+        runSize = string("filesystem.run_size") ?? Sourced(Self.defaultRunSize, Self.builtinDefault)
         allowWritableHome = bool("filesystem.allow_writable_home") ?? Sourced(false, Self.builtinDefault)
         envPass = strings("env.pass")
         var set: [String: Sourced<String>] = [:]

@@ -9,6 +9,9 @@ public struct FlagOverrides: Sendable {
     public var allowDomains: [String] = []
     public var network: String?
     public var memory: String?
+    public var tmpSize: String?
+    public var shmSize: String?
+    public var runSize: String?
     public var cpus: Double?
     public var pids: Int?
     public var timeout: String?
@@ -53,6 +56,12 @@ public struct FlagOverrides: Sendable {
         if let memory {
             guard Quantity.bytes(memory) != nil else { throw fail("--memory", "expected a size such as 512M or 2G, got '\(memory)'") }
             scalar("limits.memory", "--memory", .string(memory))
+        }
+        for (key, flag, value) in [("filesystem.tmp_size", "--tmp-size", tmpSize), ("filesystem.shm_size", "--shm-size", shmSize),
+                                   ("filesystem.run_size", "--run-size", runSize)] {
+            guard let value else { continue }
+            guard Quantity.bytes(value) != nil else { throw fail(flag, "expected a size such as 512M or 2G, got '\(value)'") }
+            scalar(key, flag, .string(value))
         }
         if let cpus {
             guard cpus > 0 else { throw fail("--cpus", "expected a positive number, got \(cpus)") }

@@ -24,6 +24,9 @@ public struct PolicyReport {
         var rows: [Row] = []
         func add(_ key: String, _ value: String, _ origin: Origin) { rows.append(Row(key: key, value: value, origin: origin.description)) }
         add("filesystem.home", p.homeHidden.value ? "hidden" : "read-only", p.homeHidden.origin)
+        add("filesystem.tmp_size", p.tmpSize.value, p.tmpSize.origin)
+        add("filesystem.shm_size", p.shmSize.value, p.shmSize.origin)
+        add("filesystem.run_size", p.runSize.value, p.runSize.origin)
         if p.allowWritableHome.value { add("filesystem.allow_writable_home", "true", p.allowWritableHome.origin) }
         for (key, entries) in [("filesystem.read", p.read), ("filesystem.write", p.write),
                                ("filesystem.hide", p.hide), ("filesystem.protect", p.protect)] {

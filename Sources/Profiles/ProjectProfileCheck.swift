@@ -48,6 +48,10 @@ public enum ProjectProfileCheck {
         raised("limits.cpu", base.cpu?.value, combined.cpu?.value)
         raised("limits.pids", base.pids.map { Double($0.value) }, combined.pids.map { Double($0.value) })
         raised("limits.timeout", base.timeout.flatMap { Quantity.seconds($0.value) }, combined.timeout.flatMap { Quantity.seconds($0.value) })
+        func size(_ value: Sourced<String>) -> Double? { Quantity.bytes(value.value).map(Double.init) }
+        raised("filesystem.tmp_size", size(base.tmpSize), size(combined.tmpSize))
+        raised("filesystem.shm_size", size(base.shmSize), size(combined.shmSize))
+        raised("filesystem.run_size", size(base.runSize), size(combined.runSize))
         added("limits.optional", base.optional.map(\.value), combined.optional.map(\.value)) { $0 }
         return found
     }

@@ -30,9 +30,13 @@ public struct FilesystemPolicy: Equatable, Sendable {
     public var protect: [String]
     /// Missing protected paths held by stubs, by the writable root whose overlay holds them.
     public var stubOverlays: [StubOverlay] = []
+    /// The sizes of /tmp, /dev/shm and /run (the profile's defaults, for the planner's tests).
+    public var privateTmpfs: PrivateTmpfsSizes
 
     public init(home: String, hideHome: Bool = false, read: [String] = [], write: [String] = [],
-                hide: [String] = [], protect: [String] = []) {
+                hide: [String] = [], protect: [String] = [],
+                privateTmpfs: PrivateTmpfsSizes = PrivateTmpfsSizes(tmp: 1 << 30, shm: 256 << 20, run: 64 << 20)) {
+        self.privateTmpfs = privateTmpfs
         self.home = home
         self.hideHome = hideHome
         self.read = read
@@ -42,13 +46,26 @@ public struct FilesystemPolicy: Equatable, Sendable {
     }
 }
 
+extension FilesystemPolicy {
+    /// Whether the sandbox sees `path` hidden: below a `hide` entry that no writable root shows
+    /// again (a `write` path inside a hidden directory is bound after its cover, so what is
+    /// below it is seen). A hidden path that is the writable root itself hides it.
+    public func isHidden(_ path: String, project: String) -> Bool {
+        let root = writableRoot(of: path, project: project)
+        return hide.contains { hidden in
+            isInside(path, hidden) && !(root.map { $0 != hidden && isInside($0, hidden) } ?? false)
+        }
+    }
+}
+
 /// The filesystem view, as mount operations. The base: the host's top-level directories come
 /// in read-only (recursively, so no writable submount leaks through); the rest is fresh:
 /// /proc for the sandbox's pid namespace, a minimal /dev, private /tmp, /dev/shm and /run
 /// (which hides docker.sock, D-Bus, ssh-agent, nscd and resolved sockets: a read-only mount
-/// does not stop connect() on a unix socket, only absence does). Then the policy: the project
-/// and `write` paths writable, `read` paths visible, `hide` paths and a hidden home covered,
-/// `protect` paths inside the writable ones read-only (and their parents pinned as mount points).
+/// does not stop connect() on a unix socket, only absence does), each tmpfs of a bounded size.
+/// Then the policy: the project and `write` paths writable, `read` paths visible, `hide` paths
+/// and a hidden home covered, `protect` paths inside the writable ones read-only (their
+/// parents pinned as mount points, and those of hidden paths inside the writable ones too).
 /// Among those, the most specific path wins: they are applied shallowest first, a cover after
 /// a bind of the same path.
 public enum FilesystemView {
@@ -77,17 +94,17 @@ public enum FilesystemView {
         }
         operations.append(.proc(target: "/proc"))
         operations += procReadOnly.map { .readOnly(target: "/proc/" + $0) }
-        operations.append(.tmpfs(target: "/dev", mode: 0o755))
+        operations.append(.tmpfs(target: "/dev", mode: 0o755, size: PrivateTmpfsSizes.dev))
         operations += devices.map { .bind(source: "/dev/" + $0, target: "/dev/" + $0, writable: true) }
         operations.append(.devpts(target: "/dev/pts"))
         operations.append(.symlink(destination: "pts/ptmx", target: "/dev/ptmx"))
-        operations.append(.tmpfs(target: "/dev/shm", mode: 0o1777))
+        operations.append(.tmpfs(target: "/dev/shm", mode: 0o1777, size: policy.privateTmpfs.shm))
         operations.append(.symlink(destination: "/proc/self/fd", target: "/dev/fd"))
         for (index, name) in ["stdin", "stdout", "stderr"].enumerated() {
             operations.append(.symlink(destination: "/proc/self/fd/\(index)", target: "/dev/" + name))
         }
-        operations.append(.tmpfs(target: "/tmp", mode: 0o1777))
-        operations.append(.tmpfs(target: "/run", mode: 0o755))
+        operations.append(.tmpfs(target: "/tmp", mode: 0o1777, size: policy.privateTmpfs.tmp))
+        operations.append(.tmpfs(target: "/run", mode: 0o755, size: policy.privateTmpfs.run))
         return operations + policyOperations(project: project, runtimeDirectory: runtimeDirectory, policy: policy)
     }
 
@@ -129,19 +146,27 @@ public enum FilesystemView {
         bindRoot(project)
         // Only inside writable roots: elsewhere a protected path is read-only already, and a
         // bind there could re-expose something hidden (a project symlink into ~/.aws).
-        // Not inside a hidden path either: the bind would show what the cover hides.
-        let writableRoots = [project] + policy.write
+        // Not inside a hidden path either (the bind would show what the cover hides), unless
+        // a writable root below the hidden one shows that part again.
         let protected = policy.protect.filter { path in
-            writableRoots.contains { isInside(path, $0) } && !policy.hide.contains { isInside(path, $0) }
+            policy.writableRoot(of: path, project: project) != nil && !policy.isHidden(path, project: project)
         } + policy.stubOverlays.flatMap(\.stubs)
+        // Hidden paths inside a writable root whose parent is seen: a cover is a mount point,
+        // but `mv config x && mkdir config` would put a new one in its place on the host.
+        let pinnedHidden = policy.hide.filter { path in
+            policy.writableRoot(of: parent(of: path), project: project) != nil
+        }
         var anchored: Set<String> = []
-        for path in protected {
-            let root = writableRoots.filter { isInside(path, $0) }.max { $0.count < $1.count }!
-            bindInside(path, root: root, writable: false)
-            // Each directory between the writable root and the protected path is bound onto
-            // itself, still writable: a mount point cannot be renamed (EBUSY), so `mv .git x`
-            // followed by a new .git/hooks cannot get around the protection.
-            var ancestor = parent(of: path)
+        for (path, isProtected) in protected.map({ ($0, true) }) + pinnedHidden.map({ ($0, false) }) {
+            if isProtected { bindInside(path, root: policy.writableRoot(of: path, project: project)!, writable: false) }
+            // Each directory between the path and the writable root that holds it (the one
+            // above, when the path is a writable root itself) is bound onto itself, still
+            // writable: a mount point cannot be renamed (EBUSY), so `mv .git x` followed by a
+            // new .git/hooks cannot get around the protection. Not below a hidden path: the
+            // bind would show what the cover hides.
+            let above = parent(of: path)
+            guard let root = policy.writableRoot(of: above, project: project), !policy.isHidden(above, project: project) else { continue }
+            var ancestor = above
             while ancestor.count > root.count, isInside(ancestor, root) {
                 if !protected.contains(ancestor) && !policy.write.contains(ancestor) && anchored.insert(ancestor).inserted {
                     bindInside(ancestor, root: root, writable: true)

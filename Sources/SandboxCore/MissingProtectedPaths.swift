@@ -55,15 +55,16 @@ extension FilesystemPolicy {
             guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return false }
             var info = stat()
             return lstat(String(path[..<slash]), &info) != 0
-                && roots.contains { isInside(path, $0) && path != $0 } && !hide.contains { isInside(path, $0) }
+                && roots.contains { isInside(path, $0) && path != $0 } && !isHidden(path, project: project)
         }
     }
 
     /// Which of the missing protected `paths` (absolute, normalised) need a stub: those whose
-    /// parent directory exists, inside the project or a writable path, and not inside a hidden
-    /// one. The parent is resolved (symlinks followed) as the mounts will be. Missing parents
-    /// get none: a stub there would be a directory the command did not make (breaking
-    /// `git init`, which wants to fill .git/hooks).
+    /// parent directory exists, inside the project or a writable path, and not hidden
+    /// (`isHidden`: a writable path inside a hidden one shows its part again). The parent is
+    /// resolved (symlinks followed) as the mounts will be. Missing parents get none: a stub
+    /// there would be a directory the command did not make (breaking `git init`, which wants
+    /// to fill .git/hooks).
     public func stubbed(_ paths: [MissingProtectedPath], project: String) -> [MissingProtectedPath] {
         let roots = [project] + write
         var seen: Set<String> = []
@@ -75,7 +76,7 @@ extension FilesystemPolicy {
             guard !name.isEmpty, let parent = try? RunRequest.canonicalDirectory(lexicalParent, label: lexicalParent),
                   access(parent, W_OK) == 0 else { return nil }
             let path = (parent == "/" ? "" : parent) + "/" + name
-            guard roots.contains(where: { isInside(path, $0) && path != $0 }), !hide.contains(where: { isInside(path, $0) }),
+            guard roots.contains(where: { isInside(path, $0) && path != $0 }), !isHidden(path, project: project),
                   seen.insert(path).inserted else { return nil }
             return MissingProtectedPath(path: path)
         }

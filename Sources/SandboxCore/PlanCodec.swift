@@ -13,8 +13,8 @@ enum PlanCodec {
             switch mount {
             case let .bind(source, target, writable):
                 writer.byte(1); writer.string(source); writer.string(target); writer.byte(writable ? 1 : 0)
-            case let .tmpfs(target, mode):
-                writer.byte(2); writer.string(target); writer.count(Int(mode))
+            case let .tmpfs(target, mode, size):
+                writer.byte(2); writer.string(target); writer.count(Int(mode)); writer.word(size)
             case let .proc(target):
                 writer.byte(3); writer.string(target)
             case let .devpts(target):
@@ -78,7 +78,7 @@ enum PlanCodec {
             switch try reader.byte() {
             case 1: mounts.append(.bind(source: try reader.string(), target: try reader.string(),
                                         writable: try reader.byte() == 1))
-            case 2: mounts.append(.tmpfs(target: try reader.string(), mode: UInt32(try reader.count())))
+            case 2: mounts.append(.tmpfs(target: try reader.string(), mode: UInt32(try reader.count()), size: try reader.word()))
             case 3: mounts.append(.proc(target: try reader.string()))
             case 4: mounts.append(.devpts(target: try reader.string()))
             case 5: mounts.append(.symlink(destination: try reader.string(), target: try reader.string()))

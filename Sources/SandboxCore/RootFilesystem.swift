@@ -68,11 +68,11 @@ struct RootFilesystem {
                 throw SandboxError("bind \(source) at \(target): a symlink appeared on the \(step == 0 ? "source" : "target") path while the sandbox was being set up; run again")
             }
             try checkShim(rc, "bind \(source) at \(target) (\(["open the source", "open the target", "clone the mount", "set its flags", "attach it"][Int(step)]))")
-        case let .tmpfs(target, mode):
+        case let .tmpfs(target, mode, size):
             let to = Self.newRoot + target
             try makeMountPoint(to, directory: true)
-            try mount("tmpfs", to, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "mode=0" + String(mode, radix: 8),
-                      "mount a tmpfs at \(target)")
+            let options = "mode=0\(String(mode, radix: 8)),size=\(size),nr_inodes=\(PrivateTmpfsSizes.inodes(forBytes: size))"
+            try mount("tmpfs", to, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options, "mount a tmpfs at \(target)")
         case let .proc(target):
             let to = Self.newRoot + target
             try makeMountPoint(to, directory: true)

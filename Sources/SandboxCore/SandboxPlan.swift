@@ -74,8 +74,8 @@ public struct ResourceLimit: Equatable, Sendable {
 public enum MountOperation: Equatable, Sendable {
     /// Bind a host path (and everything mounted below it) at `target`.
     case bind(source: String, target: String, writable: Bool)
-    /// A fresh, empty tmpfs.
-    case tmpfs(target: String, mode: UInt32)
+    /// A fresh, empty tmpfs of at most `size` bytes (and one inode per page of it).
+    case tmpfs(target: String, mode: UInt32, size: UInt64)
     /// A fresh procfs for the sandbox's pid namespace.
     case proc(target: String)
     /// A private devpts instance, its ptmx usable by everyone.

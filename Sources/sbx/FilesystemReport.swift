@@ -10,13 +10,31 @@ enum FilesystemReport {
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
+        func sized(_ bytes: UInt64, _ setting: Sourced<String>, key: String) -> String {
+            let cut = setting.origin == EffectivePolicy.builtinDefault && PrivateTmpfsSizes.text(bytes) != setting.value
+            return "fresh and empty, at most \(PrivateTmpfsSizes.text(bytes)) (\(key) = \(setting.value)"
+                + (cut ? ", cut to half this host's memory" : "") + ", \(setting.origin)): the host's is not visible"
+        }
         var rows: [(path: String, mode: String, why: String)] = [
             ("/", "read-only", "the host's top-level directories, each bound read-only"),
-            ("/tmp, /run, /dev/shm", "private", "fresh and empty: the host's are not visible"),
-            ("/proc, /dev", "private", "a procfs of the sandbox's pid namespace; a minimal /dev"),
+            ("/tmp", "private", sized(filesystem.privateTmpfs.tmp, policy.tmpSize, key: "filesystem.tmp_size")),
+            ("/dev/shm", "private", sized(filesystem.privateTmpfs.shm, policy.shmSize, key: "filesystem.shm_size")),
+            ("/run", "private", sized(filesystem.privateTmpfs.run, policy.runSize, key: "filesystem.run_size")),
+            ("/proc, /dev", "private", "a procfs of the sandbox's pid namespace; a minimal /dev (at most \(PrivateTmpfsSizes.text(PrivateTmpfsSizes.dev)))"),
         ]
         func origin(_ path: String, in entries: [EffectivePolicy.PathEntry], key: String) -> String? {
             entries.first { RunRequest.canonicalPath($0.path) == path || $0.path == path }.map { "\(key) (\($0.origin))" }
+        }
+        // A protected path kept inside a hidden tree, shown again by a writable path below it.
+        func reexposed(_ path: String) -> String {
+            guard let hidden = filesystem.hide.first(where: { isInside(path, $0) }),
+                  let root = filesystem.writableRoot(of: path, project: project) else { return "" }
+            return "; inside the hidden \(hidden), shown again by \(root)"
+        }
+        func pinned(_ directory: String) -> String {
+            let below = { (paths: [String]) in paths.contains { isInside($0, directory) && $0 != directory } }
+            let what = [below(filesystem.protect) ? "protected" : nil, below(filesystem.hide) ? "hidden" : nil].compactMap { $0 }
+            return "pinned: a parent of a \(what.isEmpty ? "protected" : what.joined(separator: " and a ")) path, so that it cannot be renamed away"
         }
         for operation in FilesystemView.policyOperations(project: project, runtimeDirectory: runtime, policy: filesystem) {
             switch operation {
@@ -24,9 +42,9 @@ enum FilesystemReport {
                 let why = target == project ? "the project"
                     : origin(target, in: policy.write, key: "filesystem.write")
                     ?? origin(target, in: policy.read, key: "filesystem.read")
-                    ?? origin(target, in: policy.protect, key: "filesystem.protect")
+                    ?? origin(target, in: policy.protect, key: "filesystem.protect").map { $0 + reexposed(target) }
                     ?? (filesystem.protect.contains(target) && !writable ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil)
-                    ?? (writable ? "pinned: a parent of a protected path, so that it cannot be renamed away" : "")
+                    ?? (writable ? pinned(target) : "")
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):
                 let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"

@@ -192,7 +192,30 @@ enum PolicyEnforcement {
                                 read: try existing(policy.read, create: false),
                                 write: try existing(policy.write, create: true),
                                 hide: try existing(policy.hide, create: false),
-                                protect: try existing(policy.protect, create: false))
+                                protect: try existing(policy.protect, create: false),
+                                privateTmpfs: try privateTmpfs(policy))
+    }
+
+    /// The sizes of the private /tmp, /dev/shm and /run. One asked for must be at least 1M and
+    /// at most the host's RAM (a tmpfs larger than the memory is the unbounded case the sizes
+    /// exist to avoid), else an error naming the file, line and key, or the flag. A default
+    /// larger than half the RAM (a small VM) is cut to that, the kernel's own default, so a
+    /// default never allows more than what it replaced.
+    static func privateTmpfs(_ policy: EffectivePolicy, hostMemory: UInt64 = PrivateTmpfsSizes.hostMemory()) throws -> PrivateTmpfsSizes {
+        func bytes(_ setting: Sourced<String>, key: String) throws -> UInt64 {
+            func fail(_ message: String) -> ProfileError { ProfileError(setting.origin, keyPath: key, "'\(setting.value)' \(message)") }
+            guard let value = Quantity.bytes(setting.value) else { throw fail("is not a size such as 512M or 2G") }
+            if setting.origin == EffectivePolicy.builtinDefault { return hostMemory > 0 ? min(value, hostMemory / 2) : value }
+            guard value >= PrivateTmpfsSizes.minimum else { throw fail("is less than the smallest size, \(PrivateTmpfsSizes.text(PrivateTmpfsSizes.minimum))") }
+            guard hostMemory == 0 || value <= hostMemory else {
+                let memory = hostMemory >= 1 << 30 ? "\(hostMemory >> 30)G" : "\(hostMemory >> 20)M"
+                throw fail("is more than this host's memory (about \(memory)): a tmpfs that large could take all of it")
+            }
+            return value
+        }
+        return PrivateTmpfsSizes(tmp: try bytes(policy.tmpSize, key: "filesystem.tmp_size"),
+                                 shm: try bytes(policy.shmSize, key: "filesystem.shm_size"),
+                                 run: try bytes(policy.runSize, key: "filesystem.run_size"))
     }
 
 }

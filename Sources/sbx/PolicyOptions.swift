@@ -49,6 +49,15 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Memory limit, e.g. 2G.", valueName: "size"))
     var memory: String?
 
+    @Option(name: .customLong("tmp-size"), help: ArgumentHelp("Size of the private /tmp, e.g. 4G (default 1G).", valueName: "size"))
+    var tmpSize: String?
+
+    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Size of the private /dev/shm (default 256M).", valueName: "size"))
+    var shmSize: String?
+
+    @Option(name: .customLong("run-size"), help: ArgumentHelp("Size of the private /run (default 64M).", valueName: "size"))
+    var runSize: String?
+
     @Option(name: .long, help: ArgumentHelp("CPU limit, e.g. 1.5.", valueName: "n"))
     var cpus: Double?
 
@@ -68,6 +77,9 @@ struct PolicyOptions: ParsableArguments {
         flags.allowDomains = allowDomain
         flags.network = network
         flags.memory = memory
+        flags.tmpSize = tmpSize
+        flags.shmSize = shmSize
+        flags.runSize = runSize
         flags.cpus = cpus
         flags.pids = pids
         flags.timeout = timeout

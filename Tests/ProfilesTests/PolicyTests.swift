@@ -88,11 +88,37 @@ final class PolicyTests: XCTestCase {
         XCTAssertTrue(try loader.load(profile: vars.project + "/.sbx.toml", flags: FlagOverrides()).allowWritableHome.value)
     }
 
+    /// /tmp, /dev/shm and /run have sizes by default, set by a profile or a flag (the flag
+    /// wins); a project file may lower them, not raise them.
+    func testPrivateTmpfsSizesHaveDefaultsAndAProjectFileMayOnlyLowerThem() throws {
+        let fixture = TestStore()
+        fixture.write("p.toml", "[filesystem]\ntmp_size = \"2G\"\nshm_size = \"64M\"\n")
+        let loader = PolicyLoader(store: fixture.store, variables: variables())
+        let standard = try loader.load(profile: nil, flags: FlagOverrides())
+        XCTAssertEqual([standard.tmpSize, standard.shmSize, standard.runSize].map(\.value), ["1G", "256M", "64M"])
+        XCTAssertEqual(standard.tmpSize.origin, EffectivePolicy.builtinDefault)
+        var flags = FlagOverrides()
+        flags.shmSize = "32M"
+        let set = try loader.load(profile: "p", flags: flags)
+        XCTAssertEqual(set.tmpSize.value, "2G")
+        XCTAssertEqual(set.tmpSize.origin.line, 2)
+        XCTAssertEqual(set.shmSize, Sourced("32M", .flag("--shm-size")))
+        flags.tmpSize = "lots"
+        XCTAssertThrowsError(try flags.settings()) { XCTAssertTrue("\($0)".contains("--tmp-size"), "\($0)") }
+
+        let (raising, vars) = projectFixture("[filesystem]\ntmp_size = \"8G\"\n")
+        XCTAssertThrowsError(try PolicyLoader(store: raising.store, variables: vars).load(profile: nil, flags: FlagOverrides())) { error in
+            XCTAssertTrue("\(error)".contains("filesystem.tmp_size raises or removes the limit"), "\(error)")
+        }
+        let (lowering, lowVars) = projectFixture("[filesystem]\ntmp_size = \"100M\"\n")
+        XCTAssertEqual(try PolicyLoader(store: lowering.store, variables: lowVars).load(profile: nil, flags: FlagOverrides()).tmpSize.value, "100M")
+    }
+
     func testReportCarriesOrigins() throws {
         let fixture = TestStore()
         let policy = try PolicyLoader(store: fixture.store, variables: variables()).load(profile: nil, flags: FlagOverrides())
         let report = PolicyReport(policy: policy, enforcement: [("namespaces", "active")])
-        XCTAssertTrue(report.text().contains("filesystem.hide   /home/u/.ssh"), report.text())
+        XCTAssertTrue(report.text().contains("filesystem.hide      /home/u/.ssh"), report.text())
         XCTAssertTrue(report.text().contains("built-in:default:3:9"), report.text())
         let json = try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any]
         XCTAssertEqual(json?["profile"] as? String, "default")

@@ -39,10 +39,24 @@ final class FilesystemViewTests: XCTestCase {
 
     func testProjectComesAfterTheTmpfsItMayLiveIn() throws {
         let ops = operations(project: "/tmp/work/app")
-        let tmp = try XCTUnwrap(ops.firstIndex(of: .tmpfs(target: "/tmp", mode: 0o1777)))
+        let tmp = try XCTUnwrap(ops.firstIndex(of: .tmpfs(target: "/tmp", mode: 0o1777, size: 1 << 30)))
         let project = try XCTUnwrap(ops.firstIndex(of: .bind(source: "/tmp/work/app", target: "/tmp/work/app", writable: true)))
         XCTAssertLessThan(tmp, project)
         XCTAssertEqual(project, ops.count - 1)
+    }
+
+    /// Every tmpfs the command can write has a size: /tmp, /dev/shm and /run the policy's, /dev
+    /// a fixed small one.
+    func testPrivateTmpfsMountsHaveThePolicysSizes() {
+        let sizes = PrivateTmpfsSizes(tmp: 3 << 30, shm: 5 << 20, run: 7 << 20)
+        let ops = operations(policy: FilesystemPolicy(home: "/home/u", privateTmpfs: sizes))
+        let tmpfs = ops.compactMap { op -> String? in
+            if case let .tmpfs(target, _, size) = op { return "\(target) \(PrivateTmpfsSizes.text(size))" }
+            return nil
+        }
+        XCTAssertEqual(tmpfs, ["/dev 1M", "/dev/shm 5M", "/tmp 3G", "/run 7M"])
+        XCTAssertEqual(PrivateTmpfsSizes.text(1536 << 10), "1536K")
+        XCTAssertEqual(PrivateTmpfsSizes.text(1000), "1000")
     }
 
     func testKernelWritingProcEntriesAreReadOnly() {
@@ -95,6 +109,61 @@ final class FilesystemViewTests: XCTestCase {
             .bind(source: "/home/u/app/a/b/c", target: "/home/u/app/a/b/c", writable: false),
             .bind(source: "/home/u/app/sub/x/y", target: "/home/u/app/sub/x/y", writable: false),
         ])
+    }
+
+    /// A hidden path inside a writable root is pinned like a protected one: its cover is a mount
+    /// point and the directories between the root and it are bound onto themselves, so
+    /// `mv a a2 && mkdir -p a/b/config` cannot replace it on the host. Nothing is bound below
+    /// another hidden path (that would show what its cover hides), nor outside writable roots.
+    func testHiddenPathsInsideWritableRootsPinTheirParents() {
+        let policy = FilesystemPolicy(home: "/home/u", hide: ["/home/u/app/config", "/home/u/app/a/b/config",
+                                                              "/home/u/app/h", "/home/u/app/h/x/y", "/home/u/.aws/sso/cache"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .cover(target: "/home/u/app/config"),
+            .cover(target: "/home/u/app/h"),
+            .bind(source: "/home/u/app/a/b", target: "/home/u/app/a/b", writable: true),
+            .cover(target: "/home/u/.aws/sso/cache"),
+            .cover(target: "/home/u/app/a/b/config"),
+            .cover(target: "/home/u/app/h/x/y"),
+        ])
+    }
+
+    /// A hidden or protected path that is a writable root itself is pinned in the root above
+    /// it: `mv a a2 && mkdir -p a/x` would otherwise put a new a/x in its place on the host.
+    func testAHiddenOrProtectedWritableRootIsPinnedInTheRootAboveIt() {
+        let policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/app/a/x", "/home/u/app/b/y"],
+                                      hide: ["/home/u/app/a/x"], protect: ["/home/u/app/b/y"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/b", target: "/home/u/app/b", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .bind(source: "/home/u/app/a/x", target: "/home/u/app/a/x", writable: true),
+            .bind(source: "/home/u/app/b/y", target: "/home/u/app/b/y", writable: true),
+            .bind(source: "/home/u/app/b/y", target: "/home/u/app/b/y", writable: false),
+            .cover(target: "/home/u/app/a/x"),
+        ])
+    }
+
+    /// A `write` path inside a hidden directory shows that part again; a protected path inside
+    /// it is bound read-only (with its parents pinned), one in the still hidden rest is not.
+    func testProtectInsideAWritePathBelowAHiddenOneIsKept() {
+        let policy = FilesystemPolicy(home: "/home/u", write: ["/home/u/app/config/public"], hide: ["/home/u/app/config"],
+                                      protect: ["/home/u/app/config/public/x/.envrc", "/home/u/app/config/.envrc"])
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .cover(target: "/home/u/app/config"),
+            .bind(source: "/home/u/app/config/public", target: "/home/u/app/config/public", writable: true),
+            .bind(source: "/home/u/app/config/public/x", target: "/home/u/app/config/public/x", writable: true),
+            .bind(source: "/home/u/app/config/public/x/.envrc", target: "/home/u/app/config/public/x/.envrc", writable: false),
+        ])
+        XCTAssertFalse(policy.isHidden("/home/u/app/config/public/x/.envrc", project: "/home/u/app"))
+        XCTAssertTrue(policy.isHidden("/home/u/app/config/.envrc", project: "/home/u/app"))
+        XCTAssertTrue(FilesystemPolicy(home: "/home/u", write: ["/home/u/w"], hide: ["/home/u/w"]).isHidden("/home/u/w/f", project: "/p"))
     }
 
     func testProtectOutsideWritableRootsIsNotBound() {

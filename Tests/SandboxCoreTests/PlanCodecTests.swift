@@ -9,7 +9,7 @@ final class PlanCodecTests: XCTestCase {
         hostname: "sbx",
         mounts: [
             .bind(source: "/usr", target: "/usr", writable: false),
-            .tmpfs(target: "/tmp", mode: 0o1777),
+            .tmpfs(target: "/tmp", mode: 0o1777, size: 5 << 32 | 7),
             .proc(target: "/proc"),
             .devpts(target: "/dev/pts"),
             .symlink(destination: "usr/bin", target: "/bin"),

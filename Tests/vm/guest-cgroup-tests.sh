@@ -24,6 +24,17 @@ check "the audit file has the exit, peak memory and finding" \
     grep -q '"event":"exit","status":137,.*"memory_peak_bytes":.*"findings":\["killed: memory limit' "${audit:-/nonexistent}"
 check "control: the same allocation fits without the limit" "$SBX" run -- dd if=/dev/zero of=/dev/null bs=200M count=1 status=none
 
+# 1b. tmpfs pages are memory: 100 MB written into /tmp (sized 200M) under a 50 MB limit do not
+#     fit (OOM-killed, or the write fails); the same write fits without the limit. A profile
+#     without protect entries keeps the overlay's fallback warning out of the output.
+printf '[filesystem]\ntmp_size = "200M"\n' > tmpfs.toml
+out=$("$SBX" run --profile ./tmpfs.toml --memory 50M -- dd if=/dev/zero of=/tmp/fill bs=1M count=100 status=none 2>&1); rc=$?
+echo "$out" | tail -2
+check "tmpfs pages count against --memory (status $rc, not a setup failure)" test "$rc" != 0 -a "$rc" != 125
+check "tmpfs: the limit is said to be reached" grep -q "sbx: killed: memory limit 50 MiB reached" <<<"$out"
+check "control: the same write fits in /tmp without the limit" \
+    "$SBX" run --profile ./tmpfs.toml -- dd if=/dev/zero of=/tmp/fill bs=1M count=100 status=none
+
 # 2. Processes: a fork loop stops at pids.max, and while a sandbox is held at its limit, 40
 #    processes outside it still start (Python raises when a fork fails).
 out=$("$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 30 & done 2>/dev/null; echo started' 2>&1); rc=$?
