@@ -393,6 +393,7 @@ protect = [
     ".zprofile",
     ".profile",
     ".ripgreprc",
+    ".sbx.toml",                            # the project's own sbx profile, read by the next run
 ]
 
 [network]

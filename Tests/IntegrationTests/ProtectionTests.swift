@@ -281,6 +281,26 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// The project's .sbx.toml, which the next run reads, is protected like the rest: a FIFO
+    /// or a profile planted there would hang or widen the next run.
+    func testTheProjectsProfileCannotBePlanted() {
+        for caller in Harness.callers {
+            let project = makeRepository(for: caller)
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c",
+                                      "mkfifo .sbx.toml 2>/dev/null || echo fifo-refused; echo '[network]' > .sbx.toml || echo write-refused"],
+                                     as: caller, in: project)
+            XCTAssertEqual(result.stdout, "fifo-refused\nwrite-refused\n", "\(caller): \(result.stderr)")
+            XCTAssertEqual(entries(project), [".git"], "\(caller)")
+            // Control: without the entry, the same write lands on the host.
+            let unprotected = makeRepository(for: caller)
+            FileManager.default.createFile(atPath: unprotected + "/p.toml", contents: Data(
+                "extends = [\"default\"]\n[filesystem]\nprotect = [\"!.sbx.toml\"]\n".utf8))
+            _ = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", "echo 'description = \"x\"' > .sbx.toml"],
+                            as: caller, in: unprotected)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.sbx.toml"), "control \(caller)")
+        }
+    }
+
     /// `sbx explain` says how each missing protected path is held.
     func testExplainShowsHowMissingProtectedPathsAreHeld() {
         let project = makeRepository(for: .current)
