@@ -61,6 +61,8 @@ struct RunCommand: ParsableCommand {
         let proxyMode = policy.networkMode.value == "proxy"
         let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
         let exposePorts = try EgressSetup.exposePorts(policyOptions.exposePorts)
+        // Before the first thread: every thread inherits the blocked mask (Signals.swift).
+        try Supervisor.takeSignals()
         let proxy = proxyMode || !hostPorts.isEmpty || !exposePorts.isEmpty
             ? ProxyServer(rules: rules, hosts: hosts, audit: audit) : nil
         defer { proxy?.shutdown() }
