@@ -79,6 +79,13 @@ enum Harness {
     /// Starts a command (argv[0] an absolute path) as `caller`, with stdout and stderr to files.
     static func launch(_ argv: [String], as caller: Caller, in directory: String,
                        environment: [String: String] = [:]) -> Launched {
+        let (command, env) = prepare(argv, as: caller, environment: environment)
+        return Launched(command: command, directory: directory, environment: env)
+    }
+
+    /// The argv (through setpriv for the unprivileged caller) and environment that run `argv` as `caller`.
+    static func prepare(_ argv: [String], as caller: Caller,
+                        environment: [String: String] = [:]) -> (command: [String], environment: [String: String]) {
         var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home(of: caller), "LANG": "C.UTF-8"]
         if caller == .unprivileged { env["USER"] = testUser; env["LOGNAME"] = testUser }
         env.merge(environment) { $1 }
@@ -87,7 +94,7 @@ enum Harness {
             _ = unprivilegedIDs
             command = ["/usr/bin/setpriv", "--reuid=\(testUser)", "--regid=\(testUser)", "--init-groups", "--"] + argv
         }
-        return Launched(command: command, directory: directory, environment: env)
+        return (command, env)
     }
 
     /// Runs a host command as the test process; returns its exit status.
