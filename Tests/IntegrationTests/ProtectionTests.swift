@@ -102,7 +102,7 @@ final class ProtectionTests: XCTestCase {
         guard Harness.isRoot else { throw XCTSkip("needs a second user") }
         let project = makeRepository(for: .unprivileged)
         let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: .unprivileged, in: project,
-                                 environment: ["HOME": "/root"])
+                                 environment: ["HOME": "/root", "XDG_STATE_HOME": ""])
         XCTAssertTrue(result.stderr.contains("Read-only file system"), result.stderr)
         XCTAssertEqual(entries(project), [".git"])
     }
