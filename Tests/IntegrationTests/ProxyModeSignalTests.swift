@@ -37,6 +37,17 @@ final class ProxyModeSignalTests: XCTestCase {
         }
     }
 
+    /// sbx blocks signals early now; the command must still start with none blocked. (Not
+    /// SigIgn: signal 32, glibc's own, arrives ignored from the test runner and no sigaction can reset it.)
+    func testTheCommandStartsWithNoSignalBlocked() {
+        for caller in Harness.callers {
+            let result = Harness.sbx(["run", "--quiet", "--allow-domain", "x.test", "--", "/bin/grep", "^SigBlk", "/proc/self/status"],
+                                     as: caller, in: Harness.makeProject(for: caller))
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, "SigBlk:\t0000000000000000\n", "\(caller)")
+        }
+    }
+
     /// SIGINT and SIGTERM sent to sbx in proxy mode reach the command, which exits with its own code.
     func testSignalsAreForwardedInProxyMode() {
         for caller in Harness.callers {
