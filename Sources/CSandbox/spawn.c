@@ -29,7 +29,7 @@ static int keep_capabilities_across_exec(void) {
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-pid_t sbx_spawn_init(unsigned long long clone_flags, int sync_fd, int cgroup_fd,
+pid_t sbx_spawn_init(unsigned long long clone_flags, int sync_fd, int parent_fd, int cgroup_fd,
                      const int *keep_fds, int keep_count,
                      const char *path, char *const argv[], char *const envp[]) {
     struct clone_args args;
@@ -46,8 +46,12 @@ pid_t sbx_spawn_init(unsigned long long clone_flags, int sync_fd, int cgroup_fd,
     if (pid > 0) return (pid_t)pid;
 
     // Child: only async-signal-safe calls from here to execve.
-    // Death signal first, then the handshake: once the parent has seen our byte, its death
-    // reaches us, so there is no window where it dies unnoticed.
+    // The parent may die before the death signal is set (it would never come). Closing our
+    // copy of the parent's end first leaves the parent the only holder, so then its death is
+    // an EOF (or EPIPE) in the handshake below; after PR_SET_PDEATHSIG it is the signal.
+    // Without the close, a killed sbx left this child blocked in read() forever, holding the
+    // caller's stdout and stderr.
+    if (parent_fd >= 0) close(parent_fd);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(125);
     char byte = 'r';
     if (write(sync_fd, &byte, 1) != 1) _exit(125);

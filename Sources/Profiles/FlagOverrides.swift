@@ -53,28 +53,22 @@ public struct FlagOverrides: Sendable {
             // Allowing a domain means wanting the proxy, as with srt.
             scalar("network.mode", "--allow-domain", .string("proxy"))
         }
-        if let memory {
-            guard Quantity.bytes(memory) != nil else { throw fail("--memory", "expected a size such as 512M or 2G, got '\(memory)'") }
-            scalar("limits.memory", "--memory", .string(memory))
-        }
         for (key, flag, value) in [("filesystem.tmp_size", "--tmp-size", tmpSize), ("filesystem.shm_size", "--shm-size", shmSize),
                                    ("filesystem.run_size", "--run-size", runSize)] {
             guard let value else { continue }
             guard Quantity.bytes(value) != nil else { throw fail(flag, "expected a size such as 512M or 2G, got '\(value)'") }
             scalar(key, flag, .string(value))
         }
-        if let cpus {
-            guard cpus > 0 else { throw fail("--cpus", "expected a positive number, got \(cpus)") }
-            scalar("limits.cpu", "--cpus", .number(cpus))
+        // The same ranges as a profile's (LimitRanges), named by the flag.
+        func limit(_ key: String, _ flag: String, _ value: Scalar?) throws {
+            guard let value else { return }
+            if let problem = LimitRanges.problem(key: key, value: value) { throw fail(flag, problem) }
+            scalar(key, flag, value)
         }
-        if let pids {
-            guard pids > 0 else { throw fail("--pids", "expected a positive integer, got \(pids)") }
-            scalar("limits.pids", "--pids", .integer(pids))
-        }
-        if let timeout {
-            guard Quantity.seconds(timeout) != nil else { throw fail("--timeout", "expected a duration such as 90s, 30m or 2h, got '\(timeout)'") }
-            scalar("limits.timeout", "--timeout", .string(timeout))
-        }
+        try limit("limits.memory", "--memory", memory.map(Scalar.string))
+        try limit("limits.cpu", "--cpus", cpus.map(Scalar.number))
+        try limit("limits.pids", "--pids", pids.map(Scalar.integer))
+        try limit("limits.timeout", "--timeout", timeout.map(Scalar.string))
         return settings
     }
 }

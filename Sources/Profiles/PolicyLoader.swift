@@ -28,7 +28,8 @@ public struct PolicyLoader {
               !isSameFile(document.source, projectFile) else {
             return base
         }
-        let (projectDocument, _) = try store.load(projectFile)
+        // Any command sandboxed in the project may have written it: a symlink is not followed.
+        let (projectDocument, _) = try store.load(projectFile, followLink: false)
         let project = try ProfileMerger.merge(projectDocument, layer: nil, store: store)
         let combinedSettings = ProfileMerger.overlay(ProfileMerger.overlay(merged.settings, with: project.settings), with: flagSettings)
         let combined = try EffectivePolicy(MergedProfile(name: merged.name, chain: merged.chain + project.chain, settings: combinedSettings),

@@ -88,7 +88,9 @@ public enum ProfileParser {
             }
             return .map(map)
         }
-        return .scalar(Sourced(try scalar(value, kind: key.kind, fail: fail), origin))
+        let checked = try scalar(value, kind: key.kind, fail: fail)
+        if let problem = LimitRanges.problem(key: path, value: checked) { throw fail(problem) }
+        return .scalar(Sourced(checked, origin))
     }
 
     private static func scalar(_ value: TOMLValueConvertible, kind: ProfileSchema.Kind,
@@ -114,12 +116,12 @@ public enum ProfileParser {
             }
             return .string(s)
         case .size:
-            guard let s = value.string, Quantity.bytes(s) != nil else {
+            guard let s = value.string, Quantity.bytesValue(s) != nil else {  // the range: LimitRanges
                 throw fail("expected a size such as \"512M\" or \"2G\", found \(describe(value))")
             }
             return .string(s)
         case .duration:
-            guard let s = value.string, Quantity.seconds(s) != nil else {
+            guard let s = value.string, Quantity.secondsValue(s) != nil else {
                 throw fail("expected a duration such as \"90s\", \"30m\" or \"2h\", found \(describe(value))")
             }
             return .string(s)
@@ -143,8 +145,8 @@ public enum ProfileParser {
 
 /// Sizes and durations as profiles and flags write them.
 public enum Quantity {
-    /// "512", "512K", "2G", "1.5G", "2GiB" → bytes.
-    public static func bytes(_ text: String) -> UInt64? {
+    /// "512", "512K", "2G", "1.5G", "2GiB" → bytes, unbounded (`LimitRanges` says how large is too large).
+    public static func bytesValue(_ text: String) -> Double? {
         var digits = Substring(text.uppercased())
         for suffix in ["IB", "B"] where digits.hasSuffix(suffix) { digits = digits.dropLast(suffix.count); break }
         var multiplier: Double = 1
@@ -153,11 +155,23 @@ public enum Quantity {
             digits = digits.dropLast()
         }
         guard let number = Double(digits), number > 0, number.isFinite else { return nil }
-        return UInt64(number * multiplier)
+        return number * multiplier
     }
 
-    /// "90", "90s", "30m", "2h" → seconds.
+    /// "512", "512K", "2G", "1.5G", "2GiB" → bytes; nil beyond `LimitRanges.maximumBytes`.
+    public static func bytes(_ text: String) -> UInt64? {
+        guard let value = bytesValue(text), value <= LimitRanges.maximumBytes else { return nil }
+        return UInt64(value)
+    }
+
+    /// "90", "90s", "30m", "2h" → seconds; nil beyond `LimitRanges.maximumSeconds`.
     public static func seconds(_ text: String) -> Double? {
+        guard let value = secondsValue(text), value <= LimitRanges.maximumSeconds else { return nil }
+        return value
+    }
+
+    /// "90", "90s", "30m", "2h" → seconds, unbounded.
+    public static func secondsValue(_ text: String) -> Double? {
         var digits = Substring(text)
         var multiplier: Double = 1
         if let unit = digits.last, let factor = ["s": 1.0, "m": 60.0, "h": 3600.0][String(unit)] {

@@ -29,12 +29,13 @@ public struct ProfileStore: Sendable {
 
     /// Loads `reference`. A name is looked up from `layer` downwards: a user profile that
     /// extends its own name (say, "default") gets the system or built-in one, not itself.
+    /// `followLink`: false for a path a sandboxed command could have made a symlink (the project's file).
     public func load(_ reference: String, relativeTo directory: String? = nil,
-                     from layer: Layer = .user) throws -> (ProfileDocument, Layer?) {
+                     from layer: Layer = .user, followLink: Bool = true) throws -> (ProfileDocument, Layer?) {
         if Self.isPath(reference) {
             let base = directory ?? currentDirectory()
             let path = reference.hasPrefix("/") ? reference : normalize(base + "/" + reference)
-            return (try ProfileParser.parse(try readTextFile(path), source: path, name: reference), nil)
+            return (try ProfileParser.parse(try readTextFile(path, followLink: followLink), source: path, name: reference), nil)
         }
         guard isValidName(reference) else {
             throw ProfileError(Origin(source: reference), keyPath: nil,
@@ -73,13 +74,22 @@ public struct ProfileStore: Sendable {
     }
 }
 
-/// Reads a whole text file, with an error that names it.
-func readTextFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+/// Reads a whole text file, with an error that names it. Only a regular file is read: a FIFO
+/// (a sandboxed command can `mkfifo .sbx.toml`) would block every later run forever, a device
+/// never end. O_NONBLOCK keeps open() itself from waiting for a FIFO's writer.
+/// `followLink`: false for a file anyone in the sandbox could replace by a symlink.
+func readTextFile(_ path: String, followLink: Bool = true) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLink ? 0 : O_NOFOLLOW))
     guard fd >= 0 else {
-        throw ProfileError(Origin(source: path), keyPath: nil, "cannot read: \(String(cString: strerror(errno)))")
+        let reason = errno == ELOOP && !followLink ? "a symbolic link, not read (make it a regular file)"
+                                                   : String(cString: strerror(errno))
+        throw ProfileError(Origin(source: path), keyPath: nil, "cannot read: \(reason)")
     }
     defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        throw ProfileError(Origin(source: path), keyPath: nil, "not a regular file (\(fileTypeName(info.st_mode))): not read as a profile")
+    }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -91,6 +101,18 @@ func readTextFile(_ path: String) throws -> String {
         guard bytes.count <= 1 << 20 else { throw ProfileError(Origin(source: path), keyPath: nil, "larger than 1 MiB: not a profile") }
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+/// What a file that is not a regular file is, for an error message.
+private func fileTypeName(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFDIR: return "a directory"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "not a regular file"
+    }
 }
 
 func currentDirectory() -> String {

@@ -58,6 +58,9 @@ public struct RunRequest: Sendable {
         for fd in passedFileDescriptors where fd < 3 {
             throw SandboxError("--pass-fd \(fd): descriptors 0-2 are always passed; give 3 or more")
         }
+        for fd in passedFileDescriptors where fcntl(fd, F_GETFD) < 0 {
+            throw SandboxError("--pass-fd \(fd): file descriptor \(fd) is not open")
+        }
         guard project != "/" else {
             throw SandboxError("the project is '/': that would make the whole machine writable; run sbx from the project's directory or pass --project DIR")
         }

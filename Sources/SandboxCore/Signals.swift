@@ -35,6 +35,17 @@ enum ForwardedSignals {
     }
 }
 
+extension Supervisor {
+    /// Blocks the forwarded signals and SIGCHLD in the calling thread. Threads inherit the mask,
+    /// so call it before any thread exists (the proxy's SwiftNIO threads, `BackgroundWork`'s):
+    /// a process-directed SIGCHLD delivered to another thread is lost to the supervisor's
+    /// `sigtimedwait`, which then waits forever. The init and the command start from a clean
+    /// mask (`sbx_signals_restore_defaults` in `CommandLauncher`).
+    public static func takeSignals() throws {
+        try ForwardedSignals.take()
+    }
+}
+
 /// Reaps every exited child without blocking; returns (pid, wait status) pairs.
 func reapExitedChildren() -> [(pid: pid_t, status: Int32)] {
     var reaped: [(pid_t, Int32)] = []

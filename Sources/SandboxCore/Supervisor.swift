@@ -35,7 +35,7 @@ public enum Supervisor {
         // libseccomp's BPF generation takes a millisecond or two: done meanwhile, on a thread.
         let filter = try BackgroundWork { try SeccompFilter(plan.seccomp) }
         defer { _ = try? filter.join() }  // never left running, whatever happens
-        let pid = try spawnInit(channelFD: initEnd, cgroupFD: cgroup?.fd ?? -1, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
+        let pid = try spawnInit(channelFD: initEnd, parentFD: pair[0], cgroupFD: cgroup?.fd ?? -1, keep: (plan.passedFileDescriptors + [initEnd]).sorted())
         close(initEnd)
         do {
             try handOver(plan, filter: filter, to: pid, over: channel)
@@ -73,12 +73,12 @@ public enum Supervisor {
         var isEmpty: Bool { listeners.isEmpty && transparent.isEmpty && resolver == nil && sockets == nil }
     }
 
-    private static func spawnInit(channelFD: Int32, cgroupFD: Int32, keep: [Int32]) throws -> pid_t {
+    private static func spawnInit(channelFD: Int32, parentFD: Int32, cgroupFD: Int32, keep: [Int32]) throws -> pid_t {
         let argv = ["sbx", initModeArgument, String(channelFD)]
         let pid = withCStringArray(argv) { argvPointer in
             withCStringArray([]) { envPointer in
                 keep.withUnsafeBufferPointer { keepPointer in
-                    sbx_spawn_init(sbx_sandbox_namespaces, channelFD, cgroupFD, keepPointer.baseAddress, Int32(keep.count),
+                    sbx_spawn_init(sbx_sandbox_namespaces, channelFD, parentFD, cgroupFD, keepPointer.baseAddress, Int32(keep.count),
                                    "/proc/self/exe", argvPointer, envPointer)
                 }
             }

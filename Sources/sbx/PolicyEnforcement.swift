@@ -188,6 +188,13 @@ enum PolicyEnforcement {
                 return RunRequest.canonicalPath(entry.path)
             }
         }
+        // Hiding / would leave the sandbox no /proc, no libraries, no command: refused by name
+        // (it used to fail late with "read /proc/self/mountinfo: No such file or directory").
+        if let root = policy.hide.first(where: { RunRequest.canonicalPath($0.path) == "/" }) {
+            throw ProfileError(root.origin, keyPath: root.origin.line > 0 ? "filesystem.hide" : nil,
+                               "'\(root.path)' is the root directory: hiding it would hide everything, the command included; "
+                               + "hide the directories below it that the command must not see")
+        }
         return FilesystemPolicy(home: RunRequest.canonicalPath(home) ?? home, hideHome: policy.homeHidden.value,
                                 read: try existing(policy.read, create: false),
                                 write: try existing(policy.write, create: true),

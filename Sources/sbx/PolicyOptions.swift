@@ -46,25 +46,26 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("add-host"), help: ArgumentHelp("Resolve NAME to ADDRESS in the proxy, before DNS (like curl's --resolve). Repeatable.", valueName: "name=address"))
     var addHost: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Memory limit, e.g. 2G.", valueName: "size"))
+    // .unconditional: "--pids -1" is a value to refuse with its range, not a missing value.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Memory limit, e.g. 2G.", valueName: "size"))
     var memory: String?
 
-    @Option(name: .customLong("tmp-size"), help: ArgumentHelp("Size of the private /tmp, e.g. 4G (default 1G).", valueName: "size"))
+    @Option(name: .customLong("tmp-size"), parsing: .unconditional, help: ArgumentHelp("Size of the private /tmp, e.g. 4G (default 1G).", valueName: "size"))
     var tmpSize: String?
 
-    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Size of the private /dev/shm (default 256M).", valueName: "size"))
+    @Option(name: .customLong("shm-size"), parsing: .unconditional, help: ArgumentHelp("Size of the private /dev/shm (default 256M).", valueName: "size"))
     var shmSize: String?
 
-    @Option(name: .customLong("run-size"), help: ArgumentHelp("Size of the private /run (default 64M).", valueName: "size"))
+    @Option(name: .customLong("run-size"), parsing: .unconditional, help: ArgumentHelp("Size of the private /run (default 64M).", valueName: "size"))
     var runSize: String?
 
-    @Option(name: .long, help: ArgumentHelp("CPU limit, e.g. 1.5.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("CPU limit, e.g. 1.5.", valueName: "n"))
     var cpus: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Process limit.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Process limit.", valueName: "n"))
     var pids: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Wall-clock limit, e.g. 30m.", valueName: "duration"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Wall-clock limit, e.g. 30m.", valueName: "duration"))
     var timeout: String?
 
     var flagOverrides: FlagOverrides {

@@ -67,27 +67,9 @@ struct RunCommand: ParsableCommand {
         let rules = try EgressSetup.rules(policy)
         let hosts = try EgressSetup.hosts(policy, flags: policyOptions.addHost)
 
-        // Every run has an audit file: its start and end, and the proxy's connections.
-        let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
-        audit.event("start", [("command", "[" + command.map(audit.json).joined(separator: ",") + "]"),
-                              ("profile", audit.json(policy.profile)), ("project", audit.json(project)),
-                              ("network", audit.json(policy.networkMode.value))])
-        // The proxy (and --host-port's forwarders) run on threads of this process.
         let proxyMode = policy.networkMode.value == "proxy"
         let hostPorts = try EgressSetup.hostPorts(policyOptions.hostPorts, proxyMode: proxyMode)
         let exposePorts = try EgressSetup.exposePorts(policyOptions.exposePorts)
-        let proxy = proxyMode || !hostPorts.isEmpty || !exposePorts.isEmpty
-            ? ProxyServer(rules: rules, hosts: hosts, audit: audit) : nil
-        defer { proxy?.shutdown() }
-        // The host's side of --expose listens before the sandbox starts: a taken port stops the run.
-        for port in exposePorts {
-            do {
-                try proxy?.expose(port: port)
-            } catch {
-                throw SandboxError("--expose \(port): cannot listen on the host's 127.0.0.1:\(port): \(error)")
-            }
-        }
-
         // The transparent side, for programs that ignore the proxy variables (TransparentSide.swift).
         let transparentPorts = proxyMode ? EgressSetup.transparentPorts(rules, hostPorts: hostPorts) : []
         let request = RunRequest(
@@ -106,8 +88,32 @@ struct RunCommand: ParsableCommand {
             socketService: !exposePorts.isEmpty,
             transparentPorts: transparentPorts,
             resolverConfiguration: transparentPorts.isEmpty ? nil : try EgressSetup.resolverConfiguration(stateDirectory: state))
+        // All input checked (ports, seccomp names, --env, --pass-fd) before the audit file:
+        // only a run that really starts has one.
+        let plan = try request.resolve()
+
+        // Every run that starts has an audit file: its start and end, and the proxy's connections.
+        let audit = AuditLog(path: try EgressSetup.auditPath(stateDirectory: state))
+        audit.event("start", [("command", "[" + command.map(audit.json).joined(separator: ",") + "]"),
+                              ("profile", audit.json(policy.profile)), ("project", audit.json(project)),
+                              ("network", audit.json(policy.networkMode.value))])
+        // The proxy (and --host-port's forwarders) run on threads of this process.
+        // Before the first thread: every thread inherits the blocked mask (Signals.swift).
+        try Supervisor.takeSignals()
+        let proxy = proxyMode || !hostPorts.isEmpty || !exposePorts.isEmpty
+            ? ProxyServer(rules: rules, hosts: hosts, audit: audit) : nil
+        defer { proxy?.shutdown() }
+        // The host's side of --expose listens before the sandbox starts: a taken port stops the run.
+        for port in exposePorts {
+            do {
+                try proxy?.expose(port: port)
+            } catch {
+                throw SandboxError("--expose \(port): cannot listen on the host's 127.0.0.1:\(port): \(error)")
+            }
+        }
+
         let started = monotonicSeconds()
-        let status = try Supervisor.run(try request.resolve(), timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
+        let status = try Supervisor.run(plan, timeout: PolicyEnforcement.timeout(policy), cgroup: cgroup,
                                         serve: { handed in
                                             var fds = handed.listeners[...]
                                             if proxyMode { try proxy?.serve(listeningFD: fds.removeFirst()) }

@@ -24,13 +24,26 @@ enum Harness {
     /// Every caller a test should try: both when we are root, else only ourselves.
     static var callers: [Caller] { isRoot ? [.current, .unprivileged] : [.current] }
 
-    /// A scratch directory every test user can enter: /tmp/sbx-it-<pid>.
+    /// A scratch directory every test user can enter: /tmp/sbx-it-<pid>, removed when the
+    /// test run ends (kept with SBX_KEEP_SCRATCH=1, to look at after a failure).
     static let workRoot: String = {
         let path = "/tmp/sbx-it-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         chmod(path, 0o755)
+        ScratchRemoval.register(path)
         return path
     }()
+
+    /// Each caller's XDG_STATE_HOME, under the scratch directory: the runs' audit files and
+    /// placeholder journals stay out of the caller's real ~/.local/state/sbx. A test that
+    /// checks the state directory itself passes its own XDG_STATE_HOME.
+    static func stateHome(of caller: Caller) -> String {
+        let path = workRoot + (caller == .current ? "/state-c" : "/state-u")
+        if mkdir(path, 0o700) == 0 && caller == .unprivileged {
+            chown(path, unprivilegedIDs.uid, unprivilegedIDs.gid)
+        }
+        return path
+    }
 
     /// The sbx under test, copied where the unprivileged user can execute it.
     static let binary: String = {
@@ -79,7 +92,15 @@ enum Harness {
     /// Starts a command (argv[0] an absolute path) as `caller`, with stdout and stderr to files.
     static func launch(_ argv: [String], as caller: Caller, in directory: String,
                        environment: [String: String] = [:]) -> Launched {
-        var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home(of: caller), "LANG": "C.UTF-8"]
+        let (command, env) = prepare(argv, as: caller, environment: environment)
+        return Launched(command: command, directory: directory, environment: env)
+    }
+
+    /// The argv (through setpriv for the unprivileged caller) and environment that run `argv` as `caller`.
+    static func prepare(_ argv: [String], as caller: Caller,
+                        environment: [String: String] = [:]) -> (command: [String], environment: [String: String]) {
+        var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home(of: caller), "LANG": "C.UTF-8",
+                   "XDG_STATE_HOME": stateHome(of: caller)]
         if caller == .unprivileged { env["USER"] = testUser; env["LOGNAME"] = testUser }
         env.merge(environment) { $1 }
         var command = argv
@@ -87,7 +108,7 @@ enum Harness {
             _ = unprivilegedIDs
             command = ["/usr/bin/setpriv", "--reuid=\(testUser)", "--regid=\(testUser)", "--init-groups", "--"] + argv
         }
-        return Launched(command: command, directory: directory, environment: env)
+        return (command, env)
     }
 
     /// Runs a host command as the test process; returns its exit status.

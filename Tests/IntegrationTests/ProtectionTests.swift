@@ -159,7 +159,7 @@ final class ProtectionTests: XCTestCase {
         guard Harness.isRoot else { throw XCTSkip("needs a second user") }
         let project = makeRepository(for: .unprivileged)
         let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: .unprivileged, in: project,
-                                 environment: ["HOME": "/root"])
+                                 environment: ["HOME": "/root", "XDG_STATE_HOME": ""])
         XCTAssertTrue(result.stderr.contains("Is a directory"), result.stderr)
         XCTAssertEqual(entries(project), [".git"])
     }
