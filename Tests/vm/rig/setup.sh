@@ -6,9 +6,13 @@
 #   ./setup.sh               # Debian 12 kernel (bookworm, 6.1.x)  -> kernels/stable
 #   ./setup.sh backports     # bookworm-backports kernel (6.12.x)  -> kernels/backports
 #
-# Installs qemu-system-x86, busybox-static and kmod from the Debian archive,
-# then downloads and EXTRACTS (does not install) a Debian kernel into
-# kernels/<name>/ and builds kernels/<name>/initramfs.cpio.gz.
+# Installs qemu-system-x86, busybox-static, kmod, xz-utils and zstd from the archive,
+# then downloads and EXTRACTS (does not install) a kernel into kernels/<name>/ and
+# builds kernels/<name>/initramfs.cpio.gz. The kernel package: $SBX_VM_KERNEL when set
+# (e.g. linux-image-6.1.0-57-amd64, to pin one), else what linux-image-amd64 (Debian) or
+# linux-image-generic (Ubuntu) depends on today; the one used is printed and kept in
+# kernels/<name>/version. (Not pinned by default: the archives keep only the current
+# build of a release's kernel, so a pinned name stops downloading after the next update.)
 # The backports index is fetched into ./apt/ with a private apt config: the
 # host's sources.list, /boot, /lib/modules and /sys/fs/cgroup are not touched.
 set -eu
@@ -19,9 +23,13 @@ NAME=${1:-stable}
 export DEBIAN_FRONTEND=noninteractive
 # qemu-system-x86: the VMM; busybox-static: initramfs userland + guest PID 1;
 # kmod: depmod here, modprobe inside the guest (the guest runs the host's /sbin)
-if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /bin/busybox ] || ! command -v depmod >/dev/null; then
+# xz-utils and zstd: the kernel images' compression (6.1 uses xz, 6.12 zstd).
+# The package lists are refreshed whenever something is installed or a kernel is fetched.
+K=kernels/$NAME
+if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /bin/busybox ] || ! command -v depmod >/dev/null \
+    || ! command -v xz >/dev/null || ! command -v zstd >/dev/null || ! [ -f $K/vmlinux ]; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends qemu-system-x86 busybox-static kmod >/dev/null
+    apt-get install -y -qq --no-install-recommends qemu-system-x86 busybox-static kmod xz-utils zstd >/dev/null
 fi
 
 APTO=""
@@ -38,9 +46,14 @@ fi
 # Kernel flavour: generic (linux-image-amd64). NOT the cloud flavour: it is
 # built without CONFIG_9P_FS / CONFIG_NET_9P, so it cannot mount the host root
 # over virtio-9p.
-K=kernels/$NAME
 if ! [ -f $K/vmlinux ]; then
-    KPKG=$(apt-cache $APTO depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    KPKG=${SBX_VM_KERNEL:-}
+    for meta in linux-image-amd64 linux-image-generic; do
+        [ -n "$KPKG" ] && break
+        KPKG=$(apt-cache $APTO depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    done
+    [ -n "$KPKG" ] || { echo "setup: no kernel package found (linux-image-amd64 or linux-image-generic); set SBX_VM_KERNEL" >&2; exit 1; }
+    echo "setup: kernel package $KPKG" >&2
     KVER=${KPKG#linux-image-}
     mkdir -p debs $K
     (cd debs && apt-get $APTO download -qq "$KPKG" 2>/dev/null)
