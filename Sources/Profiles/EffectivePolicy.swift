@@ -22,6 +22,8 @@ public struct EffectivePolicy: Sendable {
     public var write: [PathEntry]
     public var hide: [PathEntry]
     public var protect: [PathEntry]
+    /// Unix sockets the sandbox may connect to; the host's others at visible paths are covered.
+    public var sockets: [PathEntry]
     /// The sizes of the private /tmp, /dev/shm and /run, as written ("1G").
     public var tmpSize: Sourced<String>
     public var shmSize: Sourced<String>
@@ -104,6 +106,7 @@ public struct EffectivePolicy: Sendable {
         write = try paths("filesystem.write")
         hide = try paths("filesystem.hide")
         protect = try paths("filesystem.protect")
+        sockets = try paths("filesystem.sockets")
         tmpSize = string("filesystem.tmp_size") ?? Sourced(Self.defaultTmpSize, Self.builtinDefault)
         shmSize = string("filesystem.shm_size") ?? Sourced(Self.defaultShmSize, Self.builtinDefault)
         runSize = string("filesystem.run_size") ?? Sourced(Self.defaultRunSize, Self.builtinDefault)

@@ -29,7 +29,7 @@ public struct PolicyReport {
         add("filesystem.run_size", p.runSize.value, p.runSize.origin)
         if p.allowWritableHome.value { add("filesystem.allow_writable_home", "true", p.allowWritableHome.origin) }
         for (key, entries) in [("filesystem.read", p.read), ("filesystem.write", p.write),
-                               ("filesystem.hide", p.hide), ("filesystem.protect", p.protect)] {
+                               ("filesystem.hide", p.hide), ("filesystem.protect", p.protect), ("filesystem.sockets", p.sockets)] {
             let marker = key == "filesystem.protect" ? "/ (a directory)" : "/ (created if missing)"
             for entry in entries { add(key, entry.path + (entry.createIfMissing ? marker : ""), entry.origin) }
         }

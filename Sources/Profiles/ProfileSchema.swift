@@ -43,6 +43,7 @@ public enum ProfileSchema {
         Key(path: "filesystem.write", kind: .stringList, summary: "paths writable; a missing one ending in / is created"),
         Key(path: "filesystem.hide", kind: .stringList, summary: "paths hidden: directories empty, files empty"),
         Key(path: "filesystem.protect", kind: .stringList, summary: "paths read-only even inside writable roots"),
+        Key(path: "filesystem.sockets", kind: .stringList, summary: "unix sockets the sandbox may connect to (host sockets elsewhere are covered)"),
         Key(path: "filesystem.tmp_size", kind: .size, summary: "size of the private /tmp (default 1G)"),
         Key(path: "filesystem.shm_size", kind: .size, summary: "size of the private /dev/shm (default 256M)"),
         Key(path: "filesystem.run_size", kind: .size, summary: "size of the private /run (default 64M)"),

@@ -13,6 +13,7 @@ public enum ProjectProfileCheck {
         }
         added("filesystem.read", base.read.map(\.path), combined.read.map(\.path)) { $0 }
         added("filesystem.write", base.write.map(\.path), combined.write.map(\.path)) { $0 }
+        added("filesystem.sockets", base.sockets.map(\.path), combined.sockets.map(\.path)) { $0 }
         dropped("filesystem.hide", base.hide.map(\.path), combined.hide.map(\.path)) { $0 }
         dropped("filesystem.protect", base.protect.map(\.path), combined.protect.map(\.path)) { $0 }
         if base.homeHidden.value && !combined.homeHidden.value { found.append("filesystem.home makes the home directory visible") }

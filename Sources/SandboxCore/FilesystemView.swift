@@ -30,6 +30,12 @@ public struct FilesystemPolicy: Equatable, Sendable {
     public var protect: [String]
     /// Missing protected paths held by stubs, by the writable root whose overlay holds them.
     public var stubOverlays: [StubOverlay] = []
+    /// Unix sockets the sandbox may reach (`filesystem.sockets`): bound in, even from the
+    /// private /run or /tmp.
+    public var sockets: [String] = []
+    /// The host's sockets at visible paths that the sandbox must not reach: covered
+    /// (`socketsToCover`).
+    public var coveredSockets: [String] = []
     /// The sizes of /tmp, /dev/shm and /run (the profile's defaults, for the planner's tests).
     public var privateTmpfs: PrivateTmpfsSizes
 
@@ -175,6 +181,8 @@ public enum FilesystemView {
             }
         }
         policy.hide.forEach { cover($0) }
+        policy.coveredSockets.forEach { cover($0) }
+        policy.sockets.forEach { bind($0, writable: false) }
         return layered.enumerated().sorted { a, b in
             let (x, y) = (a.element, b.element)
             let (dx, dy) = (depth(x.target), depth(y.target))

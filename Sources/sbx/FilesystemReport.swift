@@ -5,7 +5,7 @@ import SandboxCore
 /// and why (the setting and where it was set), in the order the mounts are made.
 enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
-        var filesystem = try PolicyEnforcement.filesystem(policy, home: home, createMissing: false)
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project, createMissing: false)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
@@ -39,16 +39,18 @@ enum FilesystemReport {
         for operation in FilesystemView.policyOperations(project: project, runtimeDirectory: runtime, policy: filesystem) {
             switch operation {
             case let .bind(_, target, writable):
-                let why = target == project ? "the project"
-                    : origin(target, in: policy.write, key: "filesystem.write")
+                let granted: String? = origin(target, in: policy.write, key: "filesystem.write")
                     ?? origin(target, in: policy.read, key: "filesystem.read")
                     ?? origin(target, in: policy.protect, key: "filesystem.protect").map { $0 + reexposed(target) }
-                    ?? (filesystem.protect.contains(target) && !writable ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil)
-                    ?? (writable ? pinned(target) : "")
+                let socket: String? = origin(target, in: policy.sockets, key: "filesystem.sockets").map { $0 + socketWarning(target) }
+                let worktree: String? = filesystem.protect.contains(target) && !writable
+                    ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil
+                let why: String = target == project ? "the project" : granted ?? socket ?? worktree ?? (writable ? pinned(target) : "")
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):
                 let why = target == filesystem.home && filesystem.hideHome ? "filesystem.home = hidden (\(policy.homeHidden.origin))"
                     : origin(target, in: policy.hide, key: "filesystem.hide")
+                    ?? (filesystem.coveredSockets.contains(target) ? "a unix socket of the host's (list the ones to reach in filesystem.sockets)" : nil)
                     ?? (target == state ? "sbx's own state: the audit files of every run, the overlays' work directories" : "$XDG_RUNTIME_DIR")
                 rows.append((target, "hidden", why))
             default:
@@ -78,5 +80,12 @@ enum FilesystemReport {
             row.path + String(repeating: " ", count: max(1, width - row.path.count + 2)) + row.mode
                 + String(repeating: " ", count: 12 - row.mode.count) + row.why
         }
+    }
+
+    /// What a named socket hands over, where that is more than a socket's usual service.
+    private static func socketWarning(_ path: String) -> String {
+        path.hasSuffix("/docker.sock") || path.hasSuffix("/podman.sock")
+            ? "; warning: the container engine's socket lets the command start containers as the engine's user (root: the host)"
+            : ""
     }
 }

@@ -175,7 +175,7 @@ enum PolicyEnforcement {
         return path
     }
 
-    static func filesystem(_ policy: EffectivePolicy, home: String, createMissing: Bool = true) throws -> FilesystemPolicy {
+    static func filesystem(_ policy: EffectivePolicy, home: String, project: String, createMissing: Bool = true) throws -> FilesystemPolicy {
         func existing(_ entries: [EffectivePolicy.PathEntry], create: Bool) throws -> [String] {
             try entries.compactMap { entry in
                 if let resolved = RunRequest.canonicalPath(entry.path) { return resolved }
@@ -195,12 +195,22 @@ enum PolicyEnforcement {
                                "'\(root.path)' is the root directory: hiding it would hide everything, the command included; "
                                + "hide the directories below it that the command must not see")
         }
-        return FilesystemPolicy(home: RunRequest.canonicalPath(home) ?? home, hideHome: policy.homeHidden.value,
-                                read: try existing(policy.read, create: false),
-                                write: try existing(policy.write, create: true),
-                                hide: try existing(policy.hide, create: false),
-                                protect: try existing(policy.protect, create: false),
-                                privateTmpfs: try privateTmpfs(policy))
+        var filesystem = FilesystemPolicy(home: RunRequest.canonicalPath(home) ?? home, hideHome: policy.homeHidden.value,
+                                          read: try existing(policy.read, create: false),
+                                          write: try existing(policy.write, create: true),
+                                          hide: try existing(policy.hide, create: false),
+                                          protect: try existing(policy.protect, create: false),
+                                          privateTmpfs: try privateTmpfs(policy))
+        filesystem.sockets = try policy.sockets.map { entry in
+            var info = stat()
+            guard let real = RunRequest.canonicalPath(entry.path), stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK else {
+                throw ProfileError(entry.origin, keyPath: entry.origin.line > 0 ? "filesystem.sockets" : nil,
+                                   "'\(entry.path)' is not a unix socket (or does not exist)")
+            }
+            return real
+        }
+        filesystem.coveredSockets = filesystem.socketsToCover(HostUnixSockets.current(), project: project)
+        return filesystem
     }
 
     /// The sizes of the private /tmp, /dev/shm and /run. One asked for must be at least 1M and

@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
         // The overlays' work directories live until the sandbox is gone (this function returns or throws).
         let overlayWork = OverlayWorkDirectories(bases: OverlayWorkDirectories.bases(state: state))
         defer { overlayWork.release() }
-        var filesystem = try PolicyEnforcement.filesystem(policy, home: home)
+        var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
