@@ -74,6 +74,10 @@ public final class AuditLog: @unchecked Sendable {
             let plural = counts.allowed == 1 ? "connection" : "connections"
             var text = "\(counts.allowed) \(plural) allowed, \(counts.refused) refused"
             if !counts.reasons.isEmpty { text += " (" + counts.reasons.joined(separator: "; ") + ")" }
+            // Say how to allow one, not only that it was refused.
+            if counts.reasons.contains(where: { $0.contains("not in allow-list") }) {
+                text += "; to allow a host: --allow-domain HOST[:PORT], or network.allow in a profile"
+            }
             return text
         }
     }

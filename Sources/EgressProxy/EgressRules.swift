@@ -96,7 +96,7 @@ public struct EgressRules: Sendable {
 
     static func parse(_ entry: String, defaultPorts: [Int]?) throws(Invalid) -> Rule {
         func fail(_ message: String) -> Invalid { Invalid(entry: entry, message: message) }
-        var text = Substring(entry)
+        var text = authority(ofURL: Substring(entry))
         var ports = defaultPorts
         // A port: the part after the last ':' when the rest is not a bare IPv6 address.
         if text.hasPrefix("[") {
@@ -135,6 +135,17 @@ public struct EgressRules: Sendable {
             throw fail("not a host name, *.domain, address or CIDR")
         }
         return Rule(target: .host(name), ports: ports, text: entry)
+    }
+
+    /// A URL pasted as an entry ("https://registry.example:4873/npm/") stands for its host and
+    /// port ("registry.example:4873"); anything else is returned as it is. A URL without a port
+    /// keeps the entry's default ports.
+    static func authority(ofURL entry: Substring) -> Substring {
+        guard let scheme = entry.firstRange(of: "://") else { return entry }
+        var rest = entry[scheme.upperBound...]
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }  // user:password@
+        return rest
     }
 
     private static func port(_ text: Substring, entry: String) throws(Invalid) -> [Int]? {

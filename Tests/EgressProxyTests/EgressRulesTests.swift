@@ -23,6 +23,16 @@ final class EgressRulesTests: XCTestCase {
         XCTAssertNil(allowed(rules.decide(host: "bücher.test", port: 443)), "unlisted, in either form")
     }
 
+    /// A URL pasted as an entry stands for its host and port; a path, query, user and scheme go.
+    func testAURLEntryIsItsHostAndPort() throws {
+        let rules = try EgressRules(allow: ["https://registry.example.test:4873/npm/?x=1", "http://user:pw@plain.example.test/path"],
+                                    deny: [])
+        XCTAssertEqual(allowed(rules.decide(host: "registry.example.test", port: 4873)), "https://registry.example.test:4873/npm/?x=1")
+        XCTAssertNil(allowed(rules.decide(host: "registry.example.test", port: 443)), "the URL's port only")
+        XCTAssertEqual(allowed(rules.decide(host: "plain.example.test", port: 80)), "http://user:pw@plain.example.test/path")
+        XCTAssertEqual(EgressRules.authority(ofURL: "example.test:22"), "example.test:22", "not a URL: as it is")
+    }
+
     /// RFC 3492's and well-known examples; the encoder is the whole of the conversion.
     func testPunycode() {
         for (unicode, ascii) in [("bücher", "bcher-kva"), ("münchen", "mnchen-3ya"), ("пример", "e1afmkfd"), ("中国", "fiqs8s"),
