@@ -3,8 +3,9 @@ import NIOHTTP1
 
 /// HTTP on the proxy port: CONNECT host:port (a tunnel, for HTTPS and anything else), and
 /// plain HTTP requests in absolute form (http://host/path), forwarded one per connection with
-/// "Connection: close" (a second request on the same connection is not read: a client that
-/// pipelines gets the first answer and a closed connection, never an unchecked upstream).
+/// "Connection: close", which the answer says too (a second request on the same connection is
+/// not read: a client that pipelines gets the first answer and a closed connection, never an
+/// unchecked upstream).
 /// Refusals are 403 with a body naming the host and the reason.
 final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -137,7 +138,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         state = .connecting(pending: [])
         let channel = context.channel
-        let relayed = upstream.relayed(host: host, port: port, proto: "http", on: context.eventLoop, handlers: { [HTTPRequestEncoder()] })
+        let relayed = upstream.relayed(host: host, port: port, proto: "http", on: context.eventLoop, handlers: { [HTTPRequestEncoder(), ConnectionCloseResponseHead()] })
         relayed.whenComplete { result in
             switch result {
             case .failure(let error):

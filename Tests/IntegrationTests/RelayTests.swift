@@ -48,7 +48,7 @@ final class RelayTests: XCTestCase {
     /// The proxy port: CONNECT, SOCKS5, plain HTTP, and `sbx connect` (CONNECT from stdio).
     func testProxyRelaysStayInteractive() {
         let allow = hostPorts.flatMap { ["--allow-domain", "up.test:\($0)"] }
-        let vias = ["connect", "socks", "stdio"]
+        let vias = ["connect", "socks", "proxy", "stdio"]
         let result = Harness.sbx(["run"] + allow + ["--add-host", "up.test=127.0.0.1", "--quiet", "--ro", Harness.binary, "--",
                                   "/usr/bin/python3", "client.py", Harness.binary, "up.test"] + hostPorts + vias,
                                  as: .current, in: project(), timeout: 60)
