@@ -173,7 +173,8 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
             let encoder = HTTPResponseEncoder()
-            handlers = [decoder, encoder, HTTPProxyHandler(upstream: upstream, encoder: encoder, decoder: decoder)]
+            let heldEOF = HeldEOF()
+            handlers = [heldEOF, decoder, encoder, HTTPProxyHandler(upstream: upstream, encoder: encoder, decoder: decoder, heldEOF: heldEOF)]
         }
         do {
             try pipeline.syncOperations.addHandlers(handlers, position: .after(self))

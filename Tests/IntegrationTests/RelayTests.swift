@@ -39,7 +39,8 @@ final class RelayTests: XCTestCase {
         switch via {
         case "proxy": return ["http"]  // plain HTTP: one request per connection by design
         case "stdio": return ["echo", "greeting", "halfclose", "idle"]
-        default: return ["echo", "greeting", "halfclose", "http", "idle"]
+        case "direct": return ["echo", "greeting", "halfclose", "http", "idle"]
+        default: return ["early", "echo", "greeting", "halfclose", "http", "idle"]  // the handshake, data and EOF at once too
         }
     }
 
@@ -228,6 +229,23 @@ def halfclose(via):
         lines.append(line)
     assert lines == [b"echo a\n", b"echo b\n", b"echo c\n", b"bye 3\n"], lines
 
+def early(via):
+    # The proxy's handshake, the data and the half-close at once, before the proxy answers.
+    sock = socket.create_connection(("127.0.0.1", 3128), timeout=TIMEOUT)
+    if via == "connect":
+        sock.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\na\nb\n" % (host.encode(), echo_port, host.encode(), echo_port))
+    else:
+        sock.sendall(b"\x05\x01\x00\x05\x01\x00\x03" + bytes([len(host)]) + host.encode() + echo_port.to_bytes(2, "big") + b"a\nb\n")
+    sock.shutdown(socket.SHUT_WR)
+    answer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    handshake = b"HTTP/1.1 200 Connection Established\r\n\r\n" if via == "connect" else b"\x05\x00\x05\x00"
+    assert answer.startswith(handshake) and answer.endswith(b"echo a\necho b\nbye 2\n"), answer
+
 def idle(via):
     connection = Connection(via, echo_port)
     connection.round_trip("before")
@@ -254,7 +272,7 @@ def keepalive(via):
         expected = "request %d on this connection\n" % (1 if via == "proxy" else i)
         assert body == expected, "request %d: %r" % (i, body)
 
-checks = {"echo": echo, "greeting": greeting, "halfclose": halfclose, "http": keepalive, "idle": idle}
+checks = {"early": early, "echo": echo, "greeting": greeting, "halfclose": halfclose, "http": keepalive, "idle": idle}
 results = []
 def run(via, name):
     try:
@@ -265,7 +283,8 @@ def run(via, name):
 
 threads = []
 for via in sys.argv[6:]:
-    names = {"proxy": ["http"], "stdio": ["echo", "greeting", "halfclose", "idle"]}.get(via, list(checks))
+    names = {"proxy": ["http"], "stdio": ["echo", "greeting", "halfclose", "idle"],
+             "direct": ["echo", "greeting", "halfclose", "http", "idle"]}.get(via, list(checks))
     threads += [threading.Thread(target=run, args=(via, name)) for name in names]
 for thread in threads:
     thread.start()
