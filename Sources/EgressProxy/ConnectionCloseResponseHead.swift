@@ -23,9 +23,13 @@ final class ConnectionCloseResponseHead: ChannelInboundHandler {
         while !passing, let end = Self.headEnd(in: pending) {
             let head = Array(pending[..<end])
             pending.removeFirst(end)
-            if Self.isInterim(head) {
+            switch Self.status(head) ?? 0 {
+            case 101:  // Switching Protocols: the last head on the connection, as it is
                 out += head
-            } else {
+                passing = true
+            case 100..<200:  // interim
+                out += head
+            default:
                 out += Self.closing(head)
                 passing = true
             }
@@ -71,9 +75,10 @@ final class ConnectionCloseResponseHead: ChannelInboundHandler {
         return nil
     }
 
-    /// "HTTP/1.1 1xx", except 101 (Switching Protocols: the last head on that connection).
-    static func isInterim(_ head: [UInt8]) -> Bool {
-        head.count > 12 && head.starts(with: Array("HTTP/".utf8)) && head[9] == UInt8(ascii: "1") && !head[9..<12].elementsEqual("101".utf8)
+    /// The status code of "HTTP/1.1 200 ...", if it is one.
+    static func status(_ head: [UInt8]) -> Int? {
+        guard head.count > 12, head.starts(with: Array("HTTP/".utf8)) else { return nil }
+        return Int(String(decoding: head[9..<12], as: UTF8.self))
     }
 
     /// `head` (ending in CRLF CRLF) with "Connection: close" for its connection headers.
