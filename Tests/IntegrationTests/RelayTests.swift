@@ -38,9 +38,9 @@ final class RelayTests: XCTestCase {
     func checks(for via: String) -> [String] {
         switch via {
         case "proxy": return ["http"]  // plain HTTP: one request per connection by design
-        case "stdio": return ["echo", "greeting", "halfclose", "idle"]
-        case "direct": return ["echo", "greeting", "halfclose", "http", "idle"]
-        default: return ["early", "echo", "greeting", "halfclose", "http", "idle"]  // the handshake, data and EOF at once too
+        case "stdio": return ["echo", "greeting", "halfclose", "idle", "reverse"]
+        case "direct": return ["echo", "greeting", "halfclose", "http", "idle", "reverse"]
+        default: return ["early", "echo", "greeting", "halfclose", "http", "idle", "reverse"]  // the handshake, data and EOF at once too
         }
     }
 
@@ -89,10 +89,16 @@ final class RelayTests: XCTestCase {
 }
 
 /// `server.py ADDRESS ECHO GREETING HTTP`: a line echo server ("echo LINE" for each line, "bye
-/// N" after the client's EOF, then close), the same after a "220 hello" greeting, and an
-/// HTTP/1.1 server whose answer counts the requests on the connection. Touches `up` when ready.
+/// N" after the client's EOF, then close; "reverse TOKEN" first: "ok", a half-close, and the
+/// lines that still come counted for "count TOKEN" on another connection), the same after a
+/// "220 hello" greeting, and an HTTP/1.1 server whose answer counts the requests on the
+/// connection. Touches `up` when ready.
 private let relayServer = #"""
-import http.server, socketserver, sys, threading
+import http.server, socket, socketserver, sys, threading
+
+# Lines received after the server's half-close, by token; "count TOKEN" asks.
+received = {}
+arrived = threading.Condition()
 
 class Echo(socketserver.StreamRequestHandler):
     greeting = b""
@@ -100,6 +106,20 @@ class Echo(socketserver.StreamRequestHandler):
         self.wfile.write(self.greeting)
         count = 0
         for line in self.rfile:
+            words = line.split()
+            if count == 0 and len(words) == 2 and words[0] == b"reverse":
+                self.wfile.write(b"ok\n")
+                self.connection.shutdown(socket.SHUT_WR)
+                lines = sum(1 for _ in self.rfile)
+                with arrived:
+                    received[words[1]] = lines
+                    arrived.notify_all()
+                return
+            if count == 0 and len(words) == 2 and words[0] == b"count":
+                with arrived:
+                    arrived.wait_for(lambda: words[1] in received, timeout=5)
+                    self.wfile.write(b"count %d\n" % received.get(words[1], -1))
+                return
             count += 1
             self.wfile.write(b"echo " + line)
         self.wfile.write(b"bye %d\n" % count)
@@ -229,6 +249,21 @@ def halfclose(via):
         lines.append(line)
     assert lines == [b"echo a\n", b"echo b\n", b"echo c\n", b"bye 3\n"], lines
 
+def reverse(via):
+    # The server half-closes first; what the client sends after that still arrives.
+    token = b"%s-%d" % (via.encode(), os.getpid())
+    connection = Connection(via, echo_port)
+    connection.send(b"reverse %s\n" % token)
+    assert connection.readline() == b"ok\n"
+    assert connection.readline() == b"", "no EOF after the server's half-close"
+    for i in range(3):
+        connection.send(b"after the server's half-close\n")
+    connection.shutdown_write()
+    query = Connection(via, echo_port)
+    query.send(b"count %s\n" % token)
+    answer = query.readline()
+    assert answer == b"count 3\n", answer
+
 def early(via):
     # The proxy's handshake, the data and the half-close at once, before the proxy answers.
     sock = socket.create_connection(("127.0.0.1", 3128), timeout=TIMEOUT)
@@ -272,7 +307,7 @@ def keepalive(via):
         expected = "request %d on this connection\n" % (1 if via == "proxy" else i)
         assert body == expected, "request %d: %r" % (i, body)
 
-checks = {"early": early, "echo": echo, "greeting": greeting, "halfclose": halfclose, "http": keepalive, "idle": idle}
+checks = {"early": early, "echo": echo, "greeting": greeting, "halfclose": halfclose, "http": keepalive, "idle": idle, "reverse": reverse}
 results = []
 def run(via, name):
     try:
@@ -283,8 +318,8 @@ def run(via, name):
 
 threads = []
 for via in sys.argv[6:]:
-    names = {"proxy": ["http"], "stdio": ["echo", "greeting", "halfclose", "idle"],
-             "direct": ["echo", "greeting", "halfclose", "http", "idle"]}.get(via, list(checks))
+    names = {"proxy": ["http"], "stdio": ["echo", "greeting", "halfclose", "idle", "reverse"],
+             "direct": ["echo", "greeting", "halfclose", "http", "idle", "reverse"]}.get(via, list(checks))
     threads += [threading.Thread(target=run, args=(via, name)) for name in names]
 for thread in threads:
     thread.start()
