@@ -1,9 +1,10 @@
 import XCTest
 
 /// Long-lived, interactive connections through every relay (issue 15): many small round
-/// trips on one connection, a server that speaks first, a half-close, keep-alive HTTP and an
-/// idle connection. The servers (`relayServer`) run on the host's 127.0.0.1, the clients
-/// (`relayClient`) in the sandbox; for --expose the other way round. Everything is loopback.
+/// trips on one connection, a server that speaks first, a half-close either way, keep-alive
+/// HTTP, an idle connection, and (CONNECT, SOCKS) data and EOF sent with the handshake. The
+/// servers (`relayServer`) run on the host's 127.0.0.1, the clients (`relayClient`) in the
+/// sandbox; for --expose the other way round. Everything is loopback.
 final class RelayTests: XCTestCase {
     nonisolated(unsafe) static var server: Launched?
     /// The host's servers: line echo (client speaks first), greeting (server speaks first),
@@ -12,11 +13,12 @@ final class RelayTests: XCTestCase {
     static let exposedPorts = (echo: ports.echo + 3, greeting: ports.echo + 4, http: ports.echo + 5)
 
     override class func setUp() {
-        let script = Harness.workRoot + "/relay-server.py"
-        FileManager.default.createFile(atPath: script, contents: Data(relayServer.utf8))
-        server = Harness.launch(["/usr/bin/python3", script, "127.0.0.1", String(ports.echo), String(ports.greeting), String(ports.http)],
-                                as: .current, in: Harness.workRoot)
-        _ = server!.wait(until: { FileManager.default.fileExists(atPath: Harness.workRoot + "/up") })
+        let directory = Harness.workRoot + "/relay-upstream"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory + "/server.py", contents: Data(relayServer.utf8))
+        server = Harness.launch(["/usr/bin/python3", "server.py", "127.0.0.1", String(ports.echo), String(ports.greeting), String(ports.http)],
+                                as: .current, in: directory)
+        _ = server!.wait(until: { FileManager.default.fileExists(atPath: directory + "/up") })
     }
 
     override class func tearDown() {
@@ -35,6 +37,7 @@ final class RelayTests: XCTestCase {
         vias.sorted().flatMap { via in checks(for: via).map { "\(via) \($0): ok\n" } }.joined()
     }
 
+    /// The checks `relayClient` runs for `via` (its own table says the same).
     func checks(for via: String) -> [String] {
         switch via {
         case "proxy": return ["http"]  // plain HTTP: one request per connection by design
