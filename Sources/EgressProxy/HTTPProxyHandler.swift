@@ -3,8 +3,9 @@ import NIOHTTP1
 
 /// HTTP on the proxy port: CONNECT host:port (a tunnel, for HTTPS and anything else), and
 /// plain HTTP requests in absolute form (http://host/path), forwarded one per connection with
-/// "Connection: close" (a second request on the same connection is not read: a client that
-/// pipelines gets the first answer and a closed connection, never an unchecked upstream).
+/// "Connection: close", which the answer says too (a second request on the same connection is
+/// not read: a client that pipelines gets the first answer and a closed connection, never an
+/// unchecked upstream).
 /// Refusals are 403 with a body naming the host and the reason.
 final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -21,15 +22,19 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let upstream: Upstream
     private let encoder: HTTPResponseEncoder
     private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private let heldEOF: HeldEOF
     private var state = State.idle
     /// Set when the connection goes: the decoder then forwards the raw bytes it still holds,
     /// which are not request parts and are dropped.
     private var closing = false
+    /// The client shut its output while the upstream was being reached.
+    private var inputClosedWhileConnecting = false
 
-    init(upstream: Upstream, encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+    init(upstream: Upstream, encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>, heldEOF: HeldEOF) {
         self.upstream = upstream
         self.encoder = encoder
         self.decoder = decoder
+        self.heldEOF = heldEOF
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -65,14 +70,29 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// A client that stops sending before its request is complete gets no answer to wait for.
+    /// A client that stops sending before its request is complete gets no answer to wait for;
+    /// one that stops while the upstream is being reached has its EOF passed on to the relay
+    /// (plain HTTP here; CONNECT's waits in `heldEOF`).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .idle = state, let event = event as? ChannelEvent, case .inputClosed = event {
-            closing = true
-            context.close(promise: nil)
-            return
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            switch state {
+            case .idle:
+                closing = true
+                context.close(promise: nil)
+                return
+            case .connecting:
+                inputClosedWhileConnecting = true
+                return
+            default:
+                break
+            }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Once the relay is in place (after `self`): the EOF that came while connecting.
+    private func passOnEarlyEOF(context: ChannelHandlerContext) {
+        if inputClosedWhileConnecting { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -91,6 +111,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return refuse(context: context, status: .badRequest, "CONNECT needs host:port, got '\(head.uri)'")
         }
         state = .connecting(pending: [])
+        heldEOF.holding = true
         let channel = context.channel
         upstream.relayed(host: host, port: port, proto: "connect", on: context.eventLoop).whenComplete { result in
             switch result {
@@ -106,8 +127,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     pipeline.removeHandler(self.encoder, promise: nil)
                     try pipeline.addHandler(clientSide, position: .after(self))
                     context.writeAndFlush(NIOAny(line), promise: nil)
-                    pipeline.removeHandler(self.decoder, promise: nil)
+                    // The decoder leaves later (on the next loop turn), passing on the bytes after
+                    // the request; the client's EOF, if it came, only then.
+                    let decoderGone = channel.eventLoop.makePromise(of: Void.self)
+                    pipeline.removeHandler(self.decoder, promise: decoderGone)
                     pipeline.removeHandler(self, promise: nil)
+                    let heldEOF = self.heldEOF
+                    decoderGone.futureResult.whenComplete { _ in
+                        heldEOF.release()
+                        channel.pipeline.syncOperations.removeHandler(heldEOF, promise: nil)
+                    }
                 } catch {
                     channel.close(promise: nil)
                     upstreamChannel.close(promise: nil)
@@ -137,7 +166,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         state = .connecting(pending: [])
         let channel = context.channel
-        let relayed = upstream.relayed(host: host, port: port, proto: "http", on: context.eventLoop, handlers: { [HTTPRequestEncoder()] })
+        let relayed = upstream.relayed(host: host, port: port, proto: "http", on: context.eventLoop, handlers: { [HTTPRequestEncoder(), ConnectionCloseResponseHead()] })
         relayed.whenComplete { result in
             switch result {
             case .failure(let error):
@@ -157,6 +186,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.state = .forwarding(upstream: upstreamChannel, client: clientSide)
                 for part in pending { self.channelRead(context: context, data: NIOAny(part)) }
                 upstreamChannel.flush()
+                self.passOnEarlyEOF(context: context)
             }
         }
     }

@@ -93,14 +93,15 @@ final class ExposedPortForwarder: ChannelInboundHandler, RemovableChannelHandler
 }
 
 /// The last step of a forwarder: the accepted channel's side of the relay takes the
-/// forwarder's place and reading starts; `ended` runs when the far side's channel is gone.
+/// forwarder's place, gets what `HeldInput` kept, and the relay starts reading both ways;
+/// `ended` runs when the far side's channel is gone.
 /// False when the accepted channel is gone already.
 private func completeForwarding(_ channel: Channel, replacing forwarder: RemovableChannelHandler, with side: RelayHandler,
                                 farSide: RelayHandler, ended: @escaping () -> Void) -> Bool {
     guard (try? channel.pipeline.syncOperations.addHandler(side, position: .after(forwarder))) != nil else { return false }
     farSide.onInactive = ended
     channel.pipeline.syncOperations.removeHandler(forwarder, promise: nil)
-    channel.read()
+    channel.pipeline.syncOperations.releaseHeldInput()
     return true
 }
 

@@ -29,6 +29,24 @@ public enum ProxyParsing {
         return answer
     }
 
+    /// An upstream's answer to a plain HTTP request through `ConnectionCloseResponseHead`, each
+    /// chunk one read; returns what the client gets.
+    public static func closingAnswer(_ chunks: [[UInt8]]) -> [UInt8] {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        guard (try? channel.pipeline.syncOperations.addHandler(ConnectionCloseResponseHead())) != nil else { return [] }
+        var answer: [UInt8] = []
+        for chunk in chunks {
+            var buffer = channel.allocator.buffer(capacity: chunk.count)
+            buffer.writeBytes(chunk)
+            _ = try? channel.writeInbound(buffer)
+            while let part = try? channel.readInbound(as: ByteBuffer.self) { answer += part.readableBytesView }
+        }
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        while let part = try? channel.readInbound(as: ByteBuffer.self) { answer += part.readableBytesView }
+        return answer
+    }
+
     private static let resolverRules = try! EgressRules(allow: ["*.test"], deny: ["evil.test"])
     private static let fakeAddresses = FakeAddresses()
 

@@ -60,7 +60,7 @@ public final class ProxyServer {
                 .childChannelInitializer { channel in
                     guard Self.admit(channel, open: open) else { return channel.close() }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(TransparentConnection(upstream: upstream, addresses: addresses, audit: audit))
+                        try channel.pipeline.syncOperations.addHandlers(HeldInput(), TransparentConnection(upstream: upstream, addresses: addresses, audit: audit))
                     }
                 }
                 .withBoundSocket(fd)
@@ -88,7 +88,7 @@ public final class ProxyServer {
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { client in
                 client.eventLoop.makeCompletedFuture {
-                    try client.pipeline.syncOperations.addHandler(HostPortForwarder(port: port, audit: audit))
+                    try client.pipeline.syncOperations.addHandlers(HeldInput(), HostPortForwarder(port: port, audit: audit))
                 }
             }
             .withBoundSocket(listeningFD)
@@ -108,7 +108,7 @@ public final class ProxyServer {
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { client in
                 client.eventLoop.makeCompletedFuture {
-                    try client.pipeline.syncOperations.addHandler(ExposedPortForwarder(port: port, audit: audit, pool: pool, inside: inside))
+                    try client.pipeline.syncOperations.addHandlers(HeldInput(), ExposedPortForwarder(port: port, audit: audit, pool: pool, inside: inside))
                 }
             }
             .bind(host: "127.0.0.1", port: port)
@@ -173,7 +173,8 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
             let encoder = HTTPResponseEncoder()
-            handlers = [decoder, encoder, HTTPProxyHandler(upstream: upstream, encoder: encoder, decoder: decoder)]
+            let heldEOF = HeldEOF()
+            handlers = [heldEOF, decoder, encoder, HTTPProxyHandler(upstream: upstream, encoder: encoder, decoder: decoder, heldEOF: heldEOF)]
         }
         do {
             try pipeline.syncOperations.addHandlers(handlers, position: .after(self))

@@ -14,6 +14,10 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Set when the connection goes: the handshake handler then hands over the raw bytes it
     /// still holds, which are not SOCKS messages and are dropped.
     private var closing = false
+    /// The client's request came; the upstream is being reached.
+    private var connecting = false
+    /// The client shut its output meanwhile.
+    private var inputClosedWhileConnecting = false
 
     init(upstream: Upstream, handshake: SOCKSServerHandshakeHandler) {
         self.upstream = upstream
@@ -29,7 +33,13 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .greeting(let greeting):
             let method: AuthenticationMethod = greeting.methods.contains(.noneRequired) ? .noneRequired : .noneAcceptable
             context.writeAndFlush(wrapOutboundOut(.selectedAuthenticationMethod(.init(method: method))), promise: nil)
-            if method == .noneAcceptable { context.close(promise: nil) }
+            if method == .noneAcceptable { return context.close(promise: nil) }
+            // A request sent with the greeting waits in the handshake handler for another read,
+            // which may never come (the client waits for the answer): an empty one parses it.
+            // Straight to the handshake handler: the sniffer before it is still there.
+            if let handshakeContext = try? context.pipeline.syncOperations.context(handler: handshake) {
+                handshake.channelRead(context: handshakeContext, data: NIOAny(context.channel.allocator.buffer(capacity: 0)))
+            }
         case .request(let request):
             connect(context: context, request: request)
         case .authenticationData:
@@ -47,9 +57,14 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// A client that stops sending before the handshake is complete gets no answer to wait for.
+    /// A client that stops sending before the handshake is complete gets no answer to wait for;
+    /// one that stops once its request came has its EOF passed on to the relay.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if !tunnel, let event = event as? ChannelEvent, case .inputClosed = event {
+            if connecting {
+                inputClosedWhileConnecting = true
+                return
+            }
             closing = true
             context.close(promise: nil)
             return
@@ -70,7 +85,9 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             (host, port) = (ip, p)
         }
         let channel = context.channel
+        connecting = true
         upstream.relayed(host: host, port: port, proto: "socks5", on: context.eventLoop).whenComplete { result in
+            self.connecting = false
             switch result {
             case .failure(let error):
                 let unreachable = (error as? Upstream.Refused)?.unreachable ?? true
@@ -85,7 +102,8 @@ final class SOCKSProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     upstreamChannel.close(promise: nil)
                     return
                 }
-                pipeline.removeHandler(self.handshake, promise: nil)
+                pipeline.removeHandler(self.handshake, promise: nil)  // passes on the bytes after the request
+                if self.inputClosedWhileConnecting { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
                 pipeline.removeHandler(self, promise: nil)
             }
         }

@@ -126,7 +126,7 @@ final class TransparentConnection: ChannelInboundHandler, RemovableChannelHandle
                     return
                 }
                 channel.pipeline.syncOperations.removeHandler(self, promise: nil)
-                channel.read()
+                channel.pipeline.syncOperations.releaseHeldInput()
             }
         }
         context.fireChannelActive()

@@ -50,11 +50,14 @@ struct ConnectCommand: ParsableCommand {
         relay(fd)
     }
 
-    /// stdin → socket and socket → stdout until the far end closes.
+    /// stdin → socket and socket → stdout, each until its EOF, passed on as a half-close (the
+    /// socket's write shut down, stdout closed): the other direction goes on until its own.
     private func relay(_ fd: Int32) {
         var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        // A side gone for good is a failed write (EPIPE) that ends the relay, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        while fds[0].fd >= 0 || fds[1].fd >= 0 {
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { return }
             if fds[0].revents != 0 {
                 let n = read(0, &buffer, buffer.count)
@@ -67,7 +70,12 @@ struct ConnectCommand: ParsableCommand {
             }
             if fds[1].revents != 0 {
                 let n = read(fd, &buffer, buffer.count)
-                guard n > 0, (try? writeFully(1, Array(buffer[0..<n]), what: "stdout")) != nil else { return }
+                if n <= 0 {
+                    close(1)
+                    fds[1].fd = -1
+                } else if (try? writeFully(1, Array(buffer[0..<n]), what: "stdout")) == nil {
+                    return
+                }
             }
         }
     }
