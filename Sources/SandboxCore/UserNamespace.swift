@@ -33,7 +33,8 @@ enum UserNamespace {
         } else {
             cause = "the kernel refused to create them: \(String(cString: strerror(code)))"
         }
-        return SandboxError("cannot create the sandbox's namespaces: \(cause). sbx never runs a command unsandboxed")
+        return SandboxError("cannot create the sandbox's namespaces: \(cause). sbx never runs a command unsandboxed"
+                            + HostCheck.doctorPointer)
     }
 }
 
