@@ -38,6 +38,10 @@ static int try_steps(unsigned long flags, const char *overlay_target, const char
         snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
         if ((rc = write_file("/proc/self/gid_map", map)) != 0) return rc;
     }
+    if (flags & CLONE_NEWNS) {
+        *step = SBX_PROBE_MOUNT;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -errno;
+    }
     if (overlay_target != NULL) {
         *step = SBX_PROBE_OVERLAY;
         if (mount("overlay", overlay_target, "overlay", MS_NOSUID | MS_NODEV, overlay_options) != 0) return -errno;

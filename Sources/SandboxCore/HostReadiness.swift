@@ -7,10 +7,12 @@ import CSandbox
 /// tell (a container's seccomp profile, an AppArmor policy), tried for real in a throwaway
 /// child (`sbx_probe`). Fast: a few forks and file reads.
 public enum HostReadiness {
-    // The kernel's CLONE_NEW* values (sched.h), named for the messages.
-    static let namespaceFlags: [(name: String, flag: UInt)] = [
-        ("mount", 0x0002_0000), ("cgroup", 0x0200_0000), ("uts", 0x0400_0000), ("ipc", 0x0800_0000),
-        ("pid", 0x2000_0000), ("net", 0x4000_0000),
+    // The kernel's CLONE_NEW* values (sched.h), named for the messages, with the kernel option
+    // that provides each.
+    static let namespaceFlags: [(name: String, flag: UInt, option: String)] = [
+        ("mount", 0x0002_0000, "CONFIG_NAMESPACES"), ("cgroup", 0x0200_0000, "CONFIG_CGROUPS"),
+        ("uts", 0x0400_0000, "CONFIG_UTS_NS"), ("ipc", 0x0800_0000, "CONFIG_IPC_NS"),
+        ("pid", 0x2000_0000, "CONFIG_PID_NS"), ("net", 0x4000_0000, "CONFIG_NET_NS"),
     ]
     static let newUser: UInt = 0x1000_0000
     static let newMount: UInt = 0x0002_0000
@@ -34,7 +36,8 @@ public enum HostReadiness {
         let steps: [Int32: String] = [
             Int32(SBX_PROBE_FORK.rawValue): "fork", Int32(SBX_PROBE_UNSHARE.rawValue): "unshare(\(what))",
             Int32(SBX_PROBE_SETGROUPS.rawValue): "writing setgroups", Int32(SBX_PROBE_UID_MAP.rawValue): "writing uid_map",
-            Int32(SBX_PROBE_GID_MAP.rawValue): "writing gid_map", Int32(SBX_PROBE_OVERLAY.rawValue): "mounting overlayfs",
+            Int32(SBX_PROBE_GID_MAP.rawValue): "writing gid_map", Int32(SBX_PROBE_MOUNT.rawValue): "a mount in the new namespace",
+            Int32(SBX_PROBE_OVERLAY.rawValue): "mounting overlayfs",
             Int32(SBX_PROBE_NO_NEW_PRIVS.rawValue): "setting no_new_privs",
             Int32(SBX_PROBE_SECCOMP.rawValue): "loading a seccomp filter",
         ]
@@ -48,7 +51,7 @@ public enum HostReadiness {
     static func userNamespaces() -> HostCheck {
         let name = "user namespaces"
         guard let failure = probe(newUser | newMount) else {
-            return HostCheck(name: name, status: .ok, detail: "a child made a user and mount namespace and wrote its uid_map", required: true)
+            return HostCheck(name: name, status: .ok, detail: "a child made a user and mount namespace, wrote its uid_map and mounted in it", required: true)
         }
         let tried = describe(failure, "CLONE_NEWUSER|CLONE_NEWNS")
         if let found = UserNamespaceKnobs.read().restriction(binary: executablePath()) {
@@ -76,13 +79,13 @@ public enum HostReadiness {
         guard let failure = probe(UInt(sbx_sandbox_namespaces)) else {
             return HostCheck(name: name, status: .ok, detail: "\(all): a child made them all in a user namespace", required: true)
         }
-        let refused = namespaceFlags.filter { probe(newUser | $0.flag) != nil }.map(\.name)
-        let which = refused.isEmpty ? all : refused.joined(separator: ", ")
+        let refused = namespaceFlags.filter { probe(newUser | $0.flag) != nil }
+        let which = refused.isEmpty ? all : refused.map(\.name).joined(separator: ", ")
         let detail = "\(which): \(describe(failure, "CLONE_NEW*"))"
         if failure.code == EINVAL {
+            let options = refused.isEmpty ? "CONFIG_NAMESPACES=y" : refused.map { $0.option + "=y" }.joined(separator: ", ")
             return HostCheck(name: name, status: .missing, detail: detail + " (the kernel lacks them)",
-                             fix: "a kernel built with CONFIG_\(refused.first.map { $0 == "mount" ? "NAMESPACES" : $0.uppercased() + "_NS" } ?? "NAMESPACES")=y",
-                             required: true)
+                             fix: "a kernel built with \(options)", required: true)
         }
         return HostCheck(name: name, status: .restricted, detail: detail, fix: containerFix, required: true)
     }
