@@ -120,23 +120,62 @@ public enum HostReadiness {
         return HostCheck(name: "landlock", status: .ok, detail: "ABI \(abi)", required: false)
     }
 
+    /// What the caller's cgroup offers a run with limits, as read from the cgroup2 file system.
+    struct CgroupState: Equatable {
+        var location: CgroupLocation
+        /// cgroup.controllers: what the cgroup may give its children.
+        var available: Set<String>
+        /// cgroup.subtree_control: what it already gives them.
+        var enabled: Set<String>
+        var writable: Bool
+        /// Processes in the cgroup other than this one.
+        var otherProcesses: Int
+    }
+
     /// Where the caller's cgroup is and whether it is delegated: limits need both.
     static func cgroup() -> HostCheck {
+        cgroupVerdict(CgroupDiscovery.locate().map { location in
+            CgroupState(location: location,
+                        available: CgroupDiscovery.controllers(location.directory + "/cgroup.controllers"),
+                        enabled: CgroupDiscovery.controllers(location.directory + "/cgroup.subtree_control"),
+                        writable: access(location.directory, W_OK) == 0,
+                        otherProcesses: RunCgroup.processes(in: location.directory).filter { $0 != getpid() }.count)
+        })
+    }
+
+    /// The verdict on what `cgroup()` read, as RunCgroup would meet it.
+    static func cgroupVerdict(_ state: Result<CgroupState, CgroupUnavailable>) -> HostCheck {
         let name = "cgroup v2"
         let without = "runs with --memory, --cpus or --pids (limits in a profile) need it; runs without limits do not"
-        let location: CgroupLocation
-        switch CgroupDiscovery.locate() {
+        let unified = "boot with systemd.unified_cgroup_hierarchy=1"
+        let found: CgroupState
+        switch state {
         case .failure(let why):
-            return HostCheck(name: name, status: .missing, detail: "\(why.reason): \(without)",
-                             fix: "boot with systemd.unified_cgroup_hierarchy=1", required: false)
-        case .success(let found): location = found
+            return HostCheck(name: name, status: .missing, detail: "\(why.reason): \(without)", fix: unified, required: false)
+        case .success(let state): found = state
         }
-        if let why = RunCgroup.preflight(CgroupLimits(memoryBytes: 1, cpus: 1, pids: 1)) {
-            return HostCheck(name: name, status: location.isHybrid ? .missing : .restricted, detail: "\(why.reason): \(without)",
-                             fix: location.isHybrid ? "boot with systemd.unified_cgroup_hierarchy=1" : RunCgroup.delegationHint,
-                             required: false)
+        let directory = found.location.directory
+        let needed = ["memory", "cpu", "pids"]
+        let missing = needed.filter { !found.available.contains($0) }
+        if !missing.isEmpty {
+            return HostCheck(name: name, status: found.location.isHybrid ? .missing : .restricted,
+                             detail: "the controllers \(missing.joined(separator: ", ")) are not available in \(directory)"
+                                 + (found.location.isHybrid ? " (a hybrid cgroup v1/v2 host)" : "") + ": \(without)",
+                             fix: found.location.isHybrid ? unified : RunCgroup.delegationHint, required: false)
         }
-        return HostCheck(name: name, status: .ok, detail: "\(location.directory) is delegated, with the memory, cpu and pids controllers",
+        if !found.writable {
+            return HostCheck(name: name, status: .restricted, detail: "\(directory) is not delegated to you: \(without)",
+                             fix: RunCgroup.delegationHint, required: false)
+        }
+        // The no-internal-processes rule (see RunCgroup): controllers not yet enabled for
+        // children can be enabled only by an sbx alone in its cgroup.
+        if !found.location.isRoot, !needed.allSatisfy(found.enabled.contains), found.otherProcesses > 0 {
+            return HostCheck(name: name, status: .restricted,
+                             detail: "\(directory) is writable but holds other processes too, so sbx cannot give a run a cgroup "
+                                 + "with limits there (cgroup v2 lets only an empty cgroup share its controllers): \(without)",
+                             fix: RunCgroup.delegationHint, required: false)
+        }
+        return HostCheck(name: name, status: .ok, detail: "\(directory) is delegated, with the memory, cpu and pids controllers",
                          required: false)
     }
 
