@@ -54,7 +54,7 @@ public enum HostReadiness {
             return HostCheck(name: name, status: .ok, detail: "a child made a user and mount namespace, wrote its uid_map and mounted in it", required: true)
         }
         let tried = describe(failure, "CLONE_NEWUSER|CLONE_NEWNS")
-        if let found = UserNamespaceKnobs.read().restriction(binary: executablePath()) {
+        if let found = UserNamespaceKnobs.read().restriction(binary: executablePath(), root: geteuid() == 0) {
             return HostCheck(name: name, status: .restricted, detail: "\(tried): \(found.cause)", fix: found.fix, required: true)
         }
         if failure.code == ENOSPC {

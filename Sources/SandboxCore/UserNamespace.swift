@@ -25,7 +25,7 @@ enum UserNamespace {
     /// Why user namespaces are unavailable, with the fix, read from the knobs distributions use.
     static func diagnoseUnavailable(errno code: Int32) -> SandboxError {
         let cause: String
-        if let found = UserNamespaceKnobs.read().restriction(binary: executablePath()) {
+        if let found = UserNamespaceKnobs.read().restriction(binary: executablePath(), root: geteuid() == 0) {
             cause = "\(found.cause). Fix: \(found.fix)"
         } else if code == ENOSPC {
             cause = "the limit on user namespaces is reached (user.max_user_namespaces). " +

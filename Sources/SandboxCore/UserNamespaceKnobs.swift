@@ -28,11 +28,11 @@ public struct UserNamespaceKnobs: Equatable, Sendable {
                            apparmorRestrictUnprivilegedUserns: CgroupDiscovery.readText("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"))
     }
 
-    /// What restricts unprivileged user namespaces here and the fix for this distribution, or
-    /// nil when none of the knobs does. `binary` is the real path of sbx, which an AppArmor
-    /// profile must name.
-    public func restriction(binary: String) -> (cause: String, fix: String)? {
-        if apparmorRestrictUnprivilegedUserns == "1" {
+    /// What restricts user namespaces here for the caller and the fix for this distribution,
+    /// or nil when none of the knobs does. `binary` is the real path of sbx, which an AppArmor
+    /// profile must name. Root is exempt from the knobs for unprivileged callers.
+    public func restriction(binary: String, root: Bool = false) -> (cause: String, fix: String)? {
+        if !root, apparmorRestrictUnprivilegedUserns == "1" {
             // Ubuntu's own answer: a profile for the program, not the sysctl for everything.
             return ("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)",
                     "an AppArmor profile for \(binary) that grants userns: write /etc/apparmor.d/sbx with "
@@ -44,7 +44,7 @@ public struct UserNamespaceKnobs: Equatable, Sendable {
             return ("user namespaces are disabled (user.max_user_namespaces=0)",
                     "'sudo sysctl user.max_user_namespaces=15000' (and in /etc/sysctl.d/ to keep it)")
         }
-        if unprivilegedUsernsClone == "0" {
+        if !root, unprivilegedUsernsClone == "0" {
             return ("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0)",
                     "'sudo sysctl kernel.unprivileged_userns_clone=1' (and in /etc/sysctl.d/ to keep it)")
         }

@@ -32,6 +32,14 @@ final class UserNamespaceKnobsTests: XCTestCase {
         XCTAssertEqual(found?.fix, "'sudo sysctl kernel.unprivileged_userns_clone=1' (and in /etc/sysctl.d/ to keep it)")
     }
 
+    func testRootIsExemptFromTheKnobsForUnprivilegedCallers() {
+        let knobs = UserNamespaceKnobs(unprivilegedUsernsClone: "0\n", maxUserNamespaces: "63541\n",
+                                       apparmorRestrictUnprivilegedUserns: "1\n")
+        XCTAssertNil(knobs.restriction(binary: binary, root: true))
+        XCTAssertEqual(UserNamespaceKnobs(maxUserNamespaces: "0").restriction(binary: binary, root: true)?.cause,
+                       "user namespaces are disabled (user.max_user_namespaces=0)")
+    }
+
     func testOpenHostsAndMissingFilesRestrictNothing() {
         XCTAssertNil(UserNamespaceKnobs(unprivilegedUsernsClone: "1\n", maxUserNamespaces: "31422\n").restriction(binary: binary))
         XCTAssertNil(UserNamespaceKnobs(apparmorRestrictUnprivilegedUserns: "0\n").restriction(binary: binary))
