@@ -43,3 +43,8 @@ public func readLink(_ path: String) -> String? {
     guard n > 0 else { return nil }
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// The real path of the running sbx binary (symlinks resolved), as an AppArmor profile names it.
+public func executablePath() -> String {
+    readLink("/proc/self/exe") ?? "/path/to/sbx"
+}

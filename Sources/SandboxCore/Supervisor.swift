@@ -88,7 +88,7 @@ public enum Supervisor {
             if code == EPERM || code == ENOSPC || code == EINVAL || code == EACCES {
                 throw UserNamespace.diagnoseUnavailable(errno: code)
             }
-            throw SandboxError.system("clone3", errno: code)
+            throw SandboxError(SandboxError.system("clone3", errno: code).message + HostCheck.doctorPointer)
         }
         return pid
     }
@@ -117,8 +117,21 @@ public enum Supervisor {
             throw SandboxError("the sandbox's init died during setup")
         }
         if !answer.isEmpty {
-            throw SandboxError(String(decoding: answer, as: UTF8.self))
+            throw SandboxError(String(decoding: answer, as: UTF8.self) + Self.apparmorRestrictionHint(answer))
         }
+    }
+
+    /// Ubuntu's AppArmor restriction lets the namespaces be made but takes the init's
+    /// capabilities in them, so its setup fails with EPERM: then the cause, the fix and the
+    /// pointer to `sbx doctor`. Not for root (exempt), nor for an sbx that runs under an AppArmor
+    /// profile of its own (the fix is in place), nor for other errors.
+    private static func apparmorRestrictionHint(_ answer: [UInt8]) -> String {
+        let message = String(decoding: answer, as: UTF8.self)
+        let label = CgroupDiscovery.readText("/proc/self/attr/current")?.trimmingWhitespace() ?? "unconfined"
+        guard geteuid() != 0, label == "unconfined",
+              message.contains(String(cString: strerror(EPERM))) || message.contains(String(cString: strerror(EACCES))),
+              let found = UserNamespaceKnobs.read().restriction(binary: executablePath()) else { return "" }
+        return ". This is likely because \(found.cause). Fix: \(found.fix)" + HostCheck.doctorPointer
     }
 
     /// Forwards signals that a process (not the terminal) sent us, until the init exits. At the

@@ -25,33 +25,16 @@ enum UserNamespace {
     /// Why user namespaces are unavailable, with the fix, read from the knobs distributions use.
     static func diagnoseUnavailable(errno code: Int32) -> SandboxError {
         let cause: String
-        if readSysctl("kernel/apparmor_restrict_unprivileged_userns") == "1" {
-            cause = "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). " +
-                "Fix: install an AppArmor profile that allows userns for sbx, or run " +
-                "'sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0'"
-        } else if readSysctl("user/max_user_namespaces") == "0" {
-            cause = "user namespaces are disabled (user.max_user_namespaces=0). " +
-                "Fix: 'sudo sysctl user.max_user_namespaces=15000'"
-        } else if readSysctl("kernel/unprivileged_userns_clone") == "0" {
-            cause = "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0). " +
-                "Fix: 'sudo sysctl kernel.unprivileged_userns_clone=1'"
+        if let found = UserNamespaceKnobs.read().restriction(binary: executablePath(), root: geteuid() == 0) {
+            cause = "\(found.cause). Fix: \(found.fix)"
         } else if code == ENOSPC {
             cause = "the limit on user namespaces is reached (user.max_user_namespaces). " +
                 "Fix: raise it, or end other sandboxes"
         } else {
             cause = "the kernel refused to create them: \(String(cString: strerror(code)))"
         }
-        return SandboxError("cannot create the sandbox's namespaces: \(cause). sbx never runs a command unsandboxed")
-    }
-
-    private static func readSysctl(_ name: String) -> String? {
-        let fd = open("/proc/sys/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n], as: UTF8.self).trimmingWhitespace()
+        return SandboxError("cannot create the sandbox's namespaces: \(cause). sbx never runs a command unsandboxed"
+                            + HostCheck.doctorPointer)
     }
 }
 

@@ -9,7 +9,7 @@ struct SbxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sbx",
         abstract: "Run a command in a local sandbox: no secrets, no network, writes confined to the project.",
-        subcommands: [RunCommand.self, ExplainCommand.self, ProfileCommand.self, ExportCommand.self, ConnectCommand.self]
+        subcommands: [RunCommand.self, ExplainCommand.self, ProfileCommand.self, ExportCommand.self, ConnectCommand.self, DoctorCommand.self]
     )
 
     /// Parses and runs; returns the process's exit status. Usage errors exit 125, like every

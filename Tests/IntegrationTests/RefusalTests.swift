@@ -13,6 +13,8 @@ final class RefusalTests: XCTestCase {
         XCTAssertEqual(result.status, 125, result.stderr)
         XCTAssertTrue(result.stderr.hasPrefix("sbx: cannot create the sandbox's namespaces"), result.stderr)
         XCTAssertTrue(result.stderr.contains("max_user_namespaces"), result.stderr)
+        // The last line points to the command that checks the whole host.
+        XCTAssertTrue(result.stderr.hasSuffix("\nsbx: 'sbx doctor' checks everything sbx needs from this host and gives the fixes\n"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/ran"), "the command ran unsandboxed")
     }
 }

@@ -8,3 +8,4 @@
 #include "sbx_network.h"
 #include "sbx_exec.h"
 #include "sbx_landlock.h"
+#include "sbx_probe.h"
