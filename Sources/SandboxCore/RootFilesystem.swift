@@ -100,8 +100,9 @@ struct RootFilesystem {
             let to = Self.newRoot + target
             try makeMountPoint(to, directory: true)
             // userxattr: the only way inside a user namespace. index=off: another run's overlay
-            // may have the same upper directory, which the index would refuse.
-            let options = "userxattr,index=off,lowerdir=\(lower),upperdir=\(Self.oldRoot + upper),workdir=\(Self.oldRoot + work)"
+            // may have the same upper directory, which the index would refuse. xino=off: no
+            // inode number mapping on every stat (a grep -r over the layers: +22% instead of +36%).
+            let options = "userxattr,index=off,xino=off,lowerdir=\(lower),upperdir=\(Self.oldRoot + upper),workdir=\(Self.oldRoot + work)"
             guard Glibc.mount("overlay", to, "overlay", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
                 // A kernel or filesystem that refuses it (before 6.6, tmpfs has no user xattrs):
                 // the root as without stubs; its missing protected paths are then not held, as
