@@ -35,7 +35,7 @@ enum Harness {
     }()
 
     /// Each caller's XDG_STATE_HOME, under the scratch directory: the runs' audit files and
-    /// placeholder journals stay out of the caller's real ~/.local/state/sbx. A test that
+    /// overlay work directories stay out of the caller's real ~/.local/state/sbx. A test that
     /// checks the state directory itself passes its own XDG_STATE_HOME.
     static func stateHome(of caller: Caller) -> String {
         let path = workRoot + (caller == .current ? "/state-c" : "/state-u")

@@ -68,7 +68,7 @@ final class HygieneTests: XCTestCase {
         XCTAssertEqual(Set(left), Set((1049..<1199).map { "\($0)-1.jsonl" }), "the newest 150 stay")
     }
 
-    /// sbx's state (other runs' audit files, the placeholders' journal, cached tool answers)
+    /// sbx's state (other runs' audit files, the overlays' work directories, cached tool answers)
     /// is hidden inside, even under the writable project: nothing to read, nothing to plant.
     func testSbxStateIsHiddenInside() {
         for caller in Harness.callers {

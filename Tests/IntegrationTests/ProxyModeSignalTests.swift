@@ -10,8 +10,8 @@ final class ProxyModeSignalTests: XCTestCase {
     func testProxyModeRunsNeverHang() {
         // Each caller: 300 runs as root, 150 more as sbxtest, 3 at a time.
         for caller in Harness.callers {
-            // One project per concurrent run: runs sharing a project race on its placeholders
-            // (a separate problem, ProtectionStubs).
+            // One project per concurrent run (written when runs sharing a project raced on the
+            // host placeholders, gone since; ProtectionTests covers runs sharing one).
             let projects = (0..<3).map { _ in Harness.makeProject(for: caller) }
             let runs = caller == .current ? 300 : 150
             var hung: [String] = []
