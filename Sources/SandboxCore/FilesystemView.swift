@@ -142,6 +142,11 @@ public enum FilesystemView {
         }
 
         if policy.hideHome { cover(policy.home) }
+        // A home under /tmp or /run (CI runners, some containers) would vanish with the private
+        // directory; `home = "read-only"` says it is seen, so it is bound in.
+        if !policy.hideHome, policy.home != "/", privateDirectories.contains(where: { isInside(policy.home, $0) }) {
+            bind(policy.home, writable: false)
+        }
         // $XDG_RUNTIME_DIR usually lives in /run and is gone with it; elsewhere, cover it.
         if let runtime = runtimeDirectory, runtime.hasPrefix("/"),
            !isInside(runtime, "/run"), !isInside(runtime, "/tmp"), !isInside(project, runtime) {

@@ -69,6 +69,26 @@ final class ProfileRunTests: XCTestCase {
         XCTAssertEqual(control.stdout, "1\n", control.stderr)
     }
 
+    /// A home under /tmp (a CI runner's) is seen read-only as `home = "read-only"` says, its
+    /// secrets hidden, instead of vanishing with the private /tmp. Control: a hidden home.
+    func testAHomeUnderTmpIsSeenReadOnly() throws {
+        for caller in Harness.callers {
+            let home = Harness.makeProject(for: caller, "home")
+            try FileManager.default.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
+            write("visible\n", to: home + "/notes", owner: caller)
+            write("TOPSECRET\n", to: home + "/.ssh/id_ed25519", owner: caller)
+            let script = "cat \(home)/notes; cat \(home)/.ssh/id_ed25519 2>/dev/null; echo x > \(home)/new 2>/dev/null || echo refused"
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", script], as: caller, in: Harness.makeProject(for: caller),
+                                     environment: ["HOME": home])
+            XCTAssertEqual(result.stdout, "visible\nrefused\n", "\(caller): \(result.stderr)")
+            let project = Harness.makeProject(for: caller)
+            write("extends = [\"default\"]\n[filesystem]\nhome = \"hidden\"\n", to: project + "/p.toml", owner: caller)
+            let hidden = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", script], as: caller, in: project,
+                                     environment: ["HOME": home])
+            XCTAssertEqual(hidden.stdout, "refused\n", "\(caller): \(hidden.stderr)")
+        }
+    }
+
     func testProfileFileHidesAndGrants() throws {
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)
