@@ -10,7 +10,8 @@ import Glibc
 public enum ToolIndexHosts {
     public static let tools = ["pip-index", "npm-registry", "cargo-registry", "go-proxy"]
 
-    /// Returns the host names (lowercased, no scheme/port/path, deduplicated, in discovery order) for `tool`;
+    /// Returns the hosts (lowercased, no scheme/path, with the port when the URL names one, as
+    /// network.allow takes them; deduplicated, in discovery order) for `tool`;
     /// an empty array when nothing is configured and the tool cannot be asked.
     public static func resolve(_ tool: String, environment: [String: String], home: String,
                                project: String, runner: CommandRunner = .system) -> [String] {
@@ -82,9 +83,9 @@ extension ToolIndexHosts {
             return entries.filter { $0.key == key }.flatMap { Text.words($0.value[...]) }
         }
         // Only URLs: a value can also be a local directory, or carry a stray comment.
-        let indexHosts = urls(variable: "PIP_INDEX_URL", key: "index-url").filter(hasScheme).compactMap(host(of:))
-        let extraHosts = urls(variable: "PIP_EXTRA_INDEX_URL", key: "extra-index-url").filter(hasScheme).compactMap(host(of:))
-        let defaultHosts = indexHosts.isEmpty ? lookup.ask(pipDefaultIndexQuery).compactMap(host(of:)) : []
+        let indexHosts = urls(variable: "PIP_INDEX_URL", key: "index-url").filter(hasScheme).compactMap(allowEntry(of:))
+        let extraHosts = urls(variable: "PIP_EXTRA_INDEX_URL", key: "extra-index-url").filter(hasScheme).compactMap(allowEntry(of:))
+        let defaultHosts = indexHosts.isEmpty ? lookup.ask(pipDefaultIndexQuery).compactMap(allowEntry(of:)) : []
         return indexHosts + defaultHosts + extraHosts
     }
 
@@ -136,9 +137,9 @@ extension ToolIndexHosts {
             .flatMap { npmrcRegistries($0, environment: lookup.environment) }
         let environmentDefaults = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].compactMap(lookup.variable)
         let defaults = environmentDefaults.isEmpty ? settings.filter { !$0.scoped }.map(\.url) : environmentDefaults
-        var hosts = defaults.filter(hasScheme).compactMap(host(of:))
-        if hosts.isEmpty { hosts = lookup.ask(npmRegistryQuery).compactMap(host(of:)) }
-        return hosts + settings.filter(\.scoped).map(\.url).filter(hasScheme).compactMap(host(of:))
+        var hosts = defaults.filter(hasScheme).compactMap(allowEntry(of:))
+        if hosts.isEmpty { hosts = lookup.ask(npmRegistryQuery).compactMap(allowEntry(of:)) }
+        return hosts + settings.filter(\.scoped).map(\.url).filter(hasScheme).compactMap(allowEntry(of:))
     }
 
     /// The `registry=` and `@scope:registry=` settings of an .npmrc, values unquoted or cut at an
@@ -196,7 +197,7 @@ extension ToolIndexHosts {
         let fromFiles = files.compactMap(ConfigFile.read).flatMap(cargoConfigIndexes).filter { entry in
             entry.registry.map { !overridden.contains(cargoVariableName($0)) } ?? true
         }
-        let configured = (fromEnvironment.map(\.url) + fromFiles.map(\.url)).compactMap(host(of:))
+        let configured = (fromEnvironment.map(\.url) + fromFiles.map(\.url)).compactMap(allowEntry(of:))
         return configured + cargoUsedRegistryHosts(cargoHome: cargoHome)
     }
 
@@ -251,7 +252,7 @@ extension ToolIndexHosts {
             guard let host = cargoIndexDirectoryHost(name) else { continue }
             hosts.append(host)
             if let config = ConfigFile.read("\(indexes)/\(name)/config.json") {
-                hosts += ["dl", "api"].compactMap { jsonString($0, in: config) }.compactMap(host(of:))
+                hosts += ["dl", "api"].compactMap { jsonString($0, in: config) }.compactMap(allowEntry(of:))
             }
         }
         return hosts
@@ -289,7 +290,7 @@ extension ToolIndexHosts {
     private static func goProxyHosts(_ lookup: Lookup) -> [String] {
         let proxies = lookup.variable("GOPROXY").map { [$0[...]] } ?? lookup.ask(goProxyQuery)
         let entries = proxies.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == "|" }) }.map(Text.trimmed)
-        var hosts = entries.filter { $0 != "direct" && $0 != "off" }.compactMap(host(of:))
+        var hosts = entries.filter { $0 != "direct" && $0 != "off" }.compactMap(allowEntry(of:))
         if let sumDB = lookup.variable("GOSUMDB"), let host = goSumDBHost(sumDB) { hosts.append(host) }
         return hosts
     }
@@ -313,10 +314,24 @@ extension ToolIndexHosts {
     /// lowercased and without a trailing dot; the address inside an IPv6 literal's brackets.
     /// Nil when there is no plausible host, e.g. a file: URL or a stray word with a '#'.
     static func host<S: StringProtocol>(of url: S) -> String? {
+        guard let hostAndPort = hostAndPort(of: url) else { return nil }
+        return hostAndPort.hasPrefix("[") ? ipv6Address(hostAndPort) : hostName(hostAndPort)
+    }
+
+    /// What a `network.allow` entry needs from a URL: its host, and its port when the URL names
+    /// one (a private registry on :4873 is reached there, not on 80 or 443).
+    static func allowEntry<S: StringProtocol>(of url: S) -> String? {
+        guard let host = host(of: url), let hostAndPort = hostAndPort(of: url) else { return nil }
+        let afterHost = hostAndPort.hasPrefix("[") ? hostAndPort.drop { $0 != "]" }.dropFirst() : hostAndPort.drop { $0 != ":" }
+        guard afterHost.hasPrefix(":"), let port = Int(afterHost.dropFirst()), (1...65535).contains(port) else { return host }
+        return (host.contains(where: { $0 == ":" }) ? "[\(host)]" : host) + ":\(port)"
+    }
+
+    /// `host[:port]` of a URL: without scheme, user info, path, query or fragment.
+    private static func hostAndPort<S: StringProtocol>(of url: S) -> Substring? {
         guard let rest = droppingScheme(Text.trimmed(Substring(url))) else { return nil }
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostAndPort = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
-        return hostAndPort.hasPrefix("[") ? ipv6Address(hostAndPort) : hostName(hostAndPort)
+        return authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
     }
 
     /// What follows `scheme://`, or all of `url` when it has no scheme; nil for a file: URL,

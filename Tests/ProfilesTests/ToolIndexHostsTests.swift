@@ -72,7 +72,7 @@ final class ToolIndexHostsTests: XCTestCase {
         let environment = ["PIP_INDEX_URL": "https://pkgs.example.test/simple",
                            "PIP_EXTRA_INDEX_URL": "https://extra.example.test/simple  http://user:pw@third.example.test:8080/x"]
         XCTAssertEqual(resolve("pip-index", environment, runner: runner),
-                       ["pkgs.example.test", "extra.example.test", "third.example.test"])
+                       ["pkgs.example.test", "extra.example.test", "third.example.test:8080"])
         XCTAssertEqual(runner.commands, [])
     }
 
@@ -273,6 +273,23 @@ final class ToolIndexHostsTests: XCTestCase {
     }
 
     // MARK: URLs
+
+    /// What network.allow gets: the port kept when the URL names one (a registry on :4873).
+    func testAllowEntriesKeepTheURLsPort() {
+        let cases: [(String, String?)] = [
+            ("http://registry.example.test:4873/npm/", "registry.example.test:4873"),
+            ("https://pkgs.example.test/simple/", "pkgs.example.test"),
+            ("http://user:pw@Third.Example.Test:8080/x", "third.example.test:8080"),
+            ("http://[::1]:8080/simple", "[::1]:8080"),
+            ("http://[::1]/simple", "::1"),
+            ("https://pkgs.example.test:notaport/", "pkgs.example.test"),
+            ("https://pkgs.example.test:70000/", "pkgs.example.test"),
+            ("file:///srv/simple", nil),
+        ]
+        for (url, expected) in cases {
+            XCTAssertEqual(ToolIndexHosts.allowEntry(of: url), expected, url)
+        }
+    }
 
     func testHostsOfURLs() {
         let cases: [(String, String?)] = [
