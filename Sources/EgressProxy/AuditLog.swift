@@ -30,6 +30,12 @@ public final class AuditLog: @unchecked Sendable {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Removes the file of a run that did not start after all (an --expose port taken), so
+    /// that only a run that started has an audit file.
+    public func discard() {
+        if let path { unlink(path) }
+    }
+
     func record(_ entry: Entry) {
         state.withLockedValue { counts in
             if entry.allowed {

@@ -108,6 +108,7 @@ struct RunCommand: ParsableCommand {
             do {
                 try proxy?.expose(port: port)
             } catch {
+                audit.discard()
                 throw SandboxError("--expose \(port): cannot listen on the host's 127.0.0.1:\(port): \(error)")
             }
         }

@@ -33,6 +33,20 @@ final class LateInputErrorTests: XCTestCase {
             XCTAssertTrue(result.stderr.hasPrefix(message), "\(flags): \(result.stderr)")
             XCTAssertEqual(auditFiles(state), [], "\(flags): an audit file for a run that never started")
         }
+        // A run stopped by the host (its --expose port taken) has none either.
+        let port = 22000 + Int(getpid() % 20000)
+        let listener = Harness.launch(["/usr/bin/python3", "-c", """
+            import socket, time
+            s = socket.socket(); s.bind(("127.0.0.1", \(port))); s.listen(1); print("listening", flush=True); time.sleep(20)
+            """], as: .current, in: project)
+        defer { kill(listener.pid, SIGTERM); _ = listener.finish() }
+        XCTAssertTrue(listener.wait(until: { listener.stdout.contains("listening") }))
+        let taken = privateState()
+        let refused = Harness.sbx(["run", "--expose", String(port), "--", "/bin/true"], as: .current, in: project,
+                                  environment: ["XDG_STATE_HOME": taken])
+        XCTAssertEqual(refused.status, 125, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--expose \(port): cannot listen on the host's 127.0.0.1:\(port)"), refused.stderr)
+        XCTAssertEqual(auditFiles(taken), [], "an audit file for a run that never started")
         // A run that starts still has one.
         let state = privateState()
         XCTAssertEqual(Harness.sbx(["run", "--", "/bin/true"], as: .current, in: project, environment: ["XDG_STATE_HOME": state]).status, 0)
