@@ -55,6 +55,12 @@ int sbx_landlock_create(int abi) {
     return fd < 0 ? -errno : (int)fd;
 }
 
+int sbx_landlock_create_handling(uint64_t rights) {
+    struct ruleset_attr attr = { .handled_access_fs = rights };
+    long fd = syscall(SBX_NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
 int sbx_landlock_allow(int ruleset_fd, int path_fd, uint64_t rights) {
     struct path_beneath_attr attr = { .allowed_access = rights, .parent_fd = path_fd };
     return syscall(SBX_NR_landlock_add_rule, ruleset_fd, SBX_LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0 ? -errno : 0;

@@ -46,7 +46,8 @@ int sbx_signals_wait(const int *signals, int count, int timeout_ms, int *from_ke
     return sig;
 }
 
-int sbx_signals_wait_or_readable(const int *signals, int count, int fd, int *from_kernel) {
+int sbx_signals_wait_or_readable(const int *signals, int count, const int *fds, int fd_count, int *from_kernel,
+                                 int *ready) {
     static int signal_fd = -1;
     if (signal_fd < 0) {
         sigset_t set;
@@ -54,6 +55,8 @@ int sbx_signals_wait_or_readable(const int *signals, int count, int fd, int *fro
         signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
         if (signal_fd < 0) return -errno;
     }
+    struct pollfd polled[8];
+    if (fd_count > 7) return -EINVAL;
     for (;;) {
         struct signalfd_siginfo info;
         ssize_t got = read(signal_fd, &info, sizeof info);
@@ -62,10 +65,14 @@ int sbx_signals_wait_or_readable(const int *signals, int count, int fd, int *fro
             return (int)info.ssi_signo;
         }
         if (got < 0 && errno != EAGAIN && errno != EINTR) return -errno;
-        struct pollfd fds[2] = { { signal_fd, POLLIN, 0 }, { fd, POLLIN, 0 } };
-        int ready = poll(fds, 2, -1);
-        if (ready < 0 && errno != EINTR) return -errno;
-        if (ready > 0 && fds[1].revents != 0) return 0;
+        polled[0] = (struct pollfd){ signal_fd, POLLIN, 0 };
+        // poll(2) skips negative descriptors: a closed one stays in its slot as -1.
+        for (int i = 0; i < fd_count; i++) polled[i + 1] = (struct pollfd){ fds[i], POLLIN, 0 };
+        int count_ready = poll(polled, (nfds_t)fd_count + 1, -1);
+        if (count_ready < 0 && errno != EINTR) return -errno;
+        for (int i = 0; count_ready > 0 && i < fd_count; i++) {
+            if (polled[i + 1].revents != 0) { *ready = i; return 0; }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ import CSandbox
 /// exec is here: it must stay short, since a failure can only be reported on stderr.
 enum CommandLauncher {
     /// Returns the child's pid, or -1 with errno set when fork fails.
-    static func start(_ plan: SandboxPlan, filter: SeccompFilter) -> pid_t {
+    static func start(_ plan: SandboxPlan, filter: SeccompFilter, creationGuard: CreationGuard?) -> pid_t {
         // Prepare every C string before fork, so the child allocates nothing.
         let program = strdup(plan.command[0])!
         return withCStringArray(plan.command) { argv in
@@ -18,6 +18,11 @@ enum CommandLauncher {
                     sbx_signals_restore_defaults()
                     // process.tty = false: no controlling terminal, so no TIOCSTI target either.
                     if plan.newSession { _ = setsid() }
+                    // Before the descriptors are closed: it sends the filter's listener to the init.
+                    if let creationGuard {
+                        let rc = creationGuard.restrictCommand()
+                        if rc != 0 { fail("cannot set up the creation guard", -rc, ExitStatus.sandboxFailure) }
+                    }
                     sbx_close_fds_except(3, keep.baseAddress, Int32(keep.count))
                     for limit in plan.resourceLimits {
                         var value = rlimit(rlim_cur: rlim_t(limit.value), rlim_max: rlim_t(limit.value))

@@ -28,8 +28,12 @@ public struct FilesystemPolicy: Equatable, Sendable {
     public var hide: [String]
     /// Existing paths kept read-only inside the writable ones (the project, `write`).
     public var protect: [String]
-    /// Missing protected paths held by stubs, by the writable root whose overlay holds them.
+    /// Missing protected paths held by stubs, by the writable root whose overlay holds them
+    /// (where the kernel cannot run the creation guard).
     public var stubOverlays: [StubOverlay] = []
+    /// Missing protected paths that nothing inside can create (`CreationGuard`); their parents
+    /// exist, and are pinned like a protected path's.
+    public var guarded: [String] = []
     /// Unix sockets the sandbox may reach (`filesystem.sockets`): bound in, even from the
     /// private /run or /tmp.
     public var sockets: [String] = []
@@ -168,7 +172,10 @@ public enum FilesystemView {
             policy.writableRoot(of: parent(of: path), project: project) != nil
         }
         var anchored: Set<String> = []
-        for (path, isProtected) in protected.map({ ($0, true) }) + pinnedHidden.map({ ($0, false) }) {
+        // A guarded path is not mounted (nothing exists to mount on), but its parents are pinned
+        // like a protected path's: the guard knows its directory by inode.
+        let pinnedOnly = pinnedHidden + policy.guarded
+        for (path, isProtected) in protected.map({ ($0, true) }) + pinnedOnly.map({ ($0, false) }) {
             if isProtected { bindInside(path, root: policy.writableRoot(of: path, project: project)!, writable: false) }
             // Each directory between the path and the writable root that holds it (the one
             // above, when the path is a writable root itself) is bound onto itself, still

@@ -16,8 +16,11 @@ public enum LandlockWall {
     }
 
     /// Restricts the calling process; returns the ABI level used (0: no Landlock here).
+    /// `inherited`: the descriptors the command inherits (0-2, --pass-fd), whose files may lie
+    /// where the sandbox sees nothing (a log file on the host, the terminal's pts): reopening
+    /// one (`> /dev/stdout`) is allowed as the descriptor was opened, for reading or writing.
     @discardableResult
-    static func apply() throws -> Int32 {
+    static func apply(inherited: [Int32]) throws -> Int32 {
         let abi = kernelABI()
         guard abi > 0 else { return 0 }
         let ruleset = sbx_landlock_create(abi)
@@ -27,6 +30,7 @@ public enum LandlockWall {
         for path in try writableMountPoints() {
             try allow(path, abi: abi, writing: true, ruleset: ruleset)
         }
+        for fd in inherited { allowReopening(fd, abi: abi, ruleset: ruleset) }
         try checkShim(sbx_landlock_restrict(ruleset), "apply the Landlock ruleset")
         return abi
     }
@@ -40,6 +44,23 @@ public enum LandlockWall {
         let directory: Int32 = (info.st_mode & S_IFMT) == S_IFDIR ? 1 : 0
         try checkShim(sbx_landlock_allow(ruleset, fd, sbx_landlock_rights(abi, directory, writing ? 1 : 0)),
                       "add \(path) to the Landlock ruleset")
+    }
+
+    private static func allowReopening(_ fd: Int32, abi: Int32, ruleset: Int32) {
+        var info = stat()
+        let mode = fcntl(fd, F_GETFL)
+        // Directories are left out: a rule on one would grant the tree below it.
+        guard fstat(fd, &info) == 0, mode >= 0, info.st_mode & S_IFMT != S_IFDIR else { return }
+        let read = sbx_landlock_rights(abi, 0, 0)
+        let readWrite = sbx_landlock_rights(abi, 0, 1)
+        let rights: UInt64
+        switch mode & O_ACCMODE {
+        case O_RDONLY: rights = read
+        case O_WRONLY: rights = readWrite & ~read
+        default: rights = readWrite
+        }
+        // Pipes and sockets have no path to check (the kernel allows them): the rule fails, harmlessly.
+        _ = sbx_landlock_allow(ruleset, fd, rights)
     }
 
     /// Mount points whose topmost mount is read-write, from /proc/self/mountinfo.

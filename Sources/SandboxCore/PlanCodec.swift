@@ -45,6 +45,7 @@ enum PlanCodec {
         writer.byte(plan.socketService ? 1 : 0)
         writer.count(plan.transparentPorts.count)
         for port in plan.transparentPorts { writer.count(Int(port)) }
+        writer.strings(plan.guarded)
         return writer.bytes
     }
 
@@ -104,12 +105,13 @@ enum PlanCodec {
         let socketService = try reader.byte() == 1
         var transparentPorts: [UInt16] = []
         for _ in 0..<(try reader.count()) { transparentPorts.append(UInt16(truncatingIfNeeded: try reader.count())) }
+        let guarded = try reader.strings()
         guard reader.atEnd else { throw SandboxError("corrupt sandbox plan: trailing bytes") }
         return SandboxPlan(command: command, environment: environment,
                            workingDirectory: workingDirectory, hostname: hostname,
                            mounts: mounts, passedFileDescriptors: fds, newSession: newSession, seccomp: seccomp, landlock: landlock,
                            resourceLimits: resourceLimits, listenPorts: listenPorts, socketService: socketService,
-                           transparentPorts: transparentPorts)
+                           transparentPorts: transparentPorts, guarded: guarded)
     }
 
     private struct Writer {

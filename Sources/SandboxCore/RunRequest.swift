@@ -87,7 +87,8 @@ public struct RunRequest: Sendable {
                            resourceLimits: resourceLimits,
                            listenPorts: listenPorts,
                            socketService: socketService,
-                           transparentPorts: transparentPorts)
+                           transparentPorts: transparentPorts,
+                           guarded: filesystem.guarded)
     }
 
     public static func currentDirectory() throws -> String {

@@ -15,6 +15,7 @@ public enum SandboxInit {
         let channel = ControlChannel(fd: channelFD)
         let command: pid_t
         var socketService: Int32 = -1
+        var guardListener: Int32 = -1
         do {
             try ForwardedSignals.take()
             // The 'g' of the handshake was read by the C child before it exec'd us; the plan follows.
@@ -60,10 +61,12 @@ public enum SandboxInit {
             guard let programs = try channel.receiveFrame() else { exit(ExitStatus.sandboxFailure) }
             let filter = try PlanCodec.decodeFilter(programs)
             try dropPrivileges()
-            if plan.landlock { try LandlockWall.apply() }
+            let landlockABI = plan.landlock ? try LandlockWall.apply(inherited: [0, 1, 2] + plan.passedFileDescriptors) : 0
+            let creationGuard = plan.guarded.isEmpty ? nil : try CreationGuard(guarded: plan.guarded, landlockABI: landlockABI)
             try checkLibc(chdir(plan.workingDirectory),
                           "enter the working directory \(plan.workingDirectory) inside the sandbox")
-            command = try checkLibc(CommandLauncher.start(plan, filter: filter), "fork the command")
+            command = try checkLibc(CommandLauncher.start(plan, filter: filter, creationGuard: creationGuard), "fork the command")
+            guardListener = creationGuard?.receiveListener() ?? -1
             try channel.sendFrame([])
             for fd in listeners + transparent + (plan.socketService ? [servicePair[1]] : []) {
                 try checkShim(sbx_send_fd(channel.fd, fd), "hand a socket to sbx")
@@ -75,7 +78,10 @@ public enum SandboxInit {
             exit(ExitStatus.sandboxFailure)
         }
         channel.close()
-        exit(forwardSignalsUntilExit(of: command, socketService: socketService))
+        // The init's own working directory is not the command's: a name the guard resolves through
+        // a "self" it did not rewrite lands in / (read-only), where it decides nothing.
+        _ = chdir("/")
+        exit(forwardSignalsUntilExit(of: command, socketService: socketService, guardListener: guardListener))
     }
 
     /// 198.18.0.1, on the sandbox's loopback interface.
@@ -98,16 +104,26 @@ public enum SandboxInit {
     /// Reaps every child (orphans are re-parented to us) and returns when the command exits.
     /// Our exit then ends every other process in the sandbox: the kernel kills a pid
     /// namespace whose init is gone. Meanwhile answers the socket requests that come on
-    /// `socketService` (when it is not -1) until the supervisor closes its end.
-    private static func forwardSignalsUntilExit(of command: pid_t, socketService: Int32) -> Int32 {
-        var socketService = socketService
+    /// `socketService` (when it is not -1) until the supervisor closes its end, and the
+    /// creation guard's notifications on `guardListener` (when it is not -1).
+    private static func forwardSignalsUntilExit(of command: pid_t, socketService: Int32, guardListener: Int32) -> Int32 {
+        var watched = [socketService, guardListener]
         while true {
-            let (signal, fromKernel) = socketService < 0 ? ForwardedSignals.next() : ForwardedSignals.nextOrReadable(socketService)
-            if signal == 0 && socketService >= 0 {
+            let (signal, fromKernel, ready) = ForwardedSignals.nextOrReadable(watched)
+            if signal == 0 && ready == 0 {
                 // A request, or the supervisor's end closed (then stop listening for them).
-                if sbx_serve_socket_request(socketService) != 0 {
-                    close(socketService)
-                    socketService = -1
+                if sbx_serve_socket_request(watched[0]) != 0 {
+                    close(watched[0])
+                    watched[0] = -1
+                }
+                continue
+            }
+            if signal == 0 && ready == 1 {
+                // A creating syscall; the listener fails once no process in the sandbox is left
+                // under the filter.
+                if sbx_guard_serve(watched[1]) != 0 {
+                    close(watched[1])
+                    watched[1] = -1
                 }
                 continue
             }

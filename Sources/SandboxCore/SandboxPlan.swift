@@ -32,11 +32,14 @@ public struct SandboxPlan: Equatable, Sendable {
     /// of these ports, and a UDP socket on 127.0.0.53:53 for DNS, all handed to the supervisor.
     /// Empty: none of it.
     public var transparentPorts: [UInt16]
+    /// Missing protected paths the command cannot create (`CreationGuard`); their parents exist.
+    public var guarded: [String]
 
     public init(command: [String], environment: [String], workingDirectory: String,
                 hostname: String, mounts: [MountOperation], passedFileDescriptors: [Int32], newSession: Bool = false,
                 seccomp: SeccompPolicy = .standard(), landlock: Bool = true, resourceLimits: [ResourceLimit] = [],
-                listenPorts: [UInt16] = [], socketService: Bool = false, transparentPorts: [UInt16] = []) {
+                listenPorts: [UInt16] = [], socketService: Bool = false, transparentPorts: [UInt16] = [],
+                guarded: [String] = []) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -50,6 +53,7 @@ public struct SandboxPlan: Equatable, Sendable {
         self.listenPorts = listenPorts
         self.socketService = socketService
         self.transparentPorts = transparentPorts
+        self.guarded = guarded
     }
 }
 

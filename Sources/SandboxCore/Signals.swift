@@ -25,13 +25,18 @@ enum ForwardedSignals {
         return (sig, fromKernel != 0)
     }
 
-    /// Like `next()`, but returns signal 0 as soon as `fd` is readable or hung up.
-    static func nextOrReadable(_ fd: Int32) -> (signal: Int32, fromKernel: Bool) {
+    /// Like `next()`, but returns signal 0 as soon as one of `fds` (-1: none) is readable or
+    /// hung up, with its index.
+    static func nextOrReadable(_ fds: [Int32]) -> (signal: Int32, fromKernel: Bool, ready: Int) {
         var fromKernel: Int32 = 0
-        let sig = waitedFor.withUnsafeBufferPointer {
-            sbx_signals_wait_or_readable($0.baseAddress, Int32($0.count), fd, &fromKernel)
+        var ready: Int32 = -1
+        let sig = waitedFor.withUnsafeBufferPointer { signals in
+            fds.withUnsafeBufferPointer {
+                sbx_signals_wait_or_readable(signals.baseAddress, Int32(signals.count), $0.baseAddress, Int32($0.count),
+                                             &fromKernel, &ready)
+            }
         }
-        return (sig, fromKernel != 0)
+        return (sig, fromKernel != 0, Int(ready))
     }
 }
 

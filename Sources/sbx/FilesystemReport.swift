@@ -59,11 +59,16 @@ enum FilesystemReport {
         }
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
         let stateDirectory = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
-        let (overlays, notHeld) = PolicyEnforcement.stubOverlays(missing, in: filesystem, project: project) { root in
+        var held = filesystem
+        let notHeld = PolicyEnforcement.holdMissing(missing, in: &held, project: project, policy: policy) { root in
             let obstacles = OverlayWorkDirectories.bases(state: stateDirectory).map { OverlayWorkDirectories.obstacle(root: root, base: $0) }
             return obstacles.contains { $0 == nil } ? .success("") : .failure(obstacles.first!!)
         }
-        for overlay in overlays {
+        for path in held.guarded {
+            rows.append((path, "read-only", "filesystem.protect, missing: cannot be created inside (Landlock refuses it;"
+                         + " nothing is created on the host)"))
+        }
+        for overlay in held.stubOverlays {
             for path in overlay.stubs {
                 rows.append((path, "read-only", "filesystem.protect, missing: held by an empty directory seen inside only"
                              + " (an overlay of \(overlay.root); nothing is created on the host)"))

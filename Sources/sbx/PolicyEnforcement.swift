@@ -14,7 +14,8 @@ enum PolicyEnforcement {
             ("namespaces", "user, mount, pid, net, ipc, uts, cgroup: active"),
             ("capabilities", "all dropped, no_new_privs, securebits locked: active"),
             ("filesystem", "bind mounts and covers (home \(policy.homeHidden.value ? "hidden" : "read-only")): active; " +
-                "protect: read-only, a missing path held by a stub seen inside only, when its parent exists"),
+                "protect: read-only; a missing path, when its parent exists: " + (guardsCreation(policy)
+                    ? "cannot be created (Landlock and seccomp notification)" : "held by a stub seen inside only")),
             ("seccomp", "default policy\(policy.seccompAllow.isEmpty && policy.seccompDeny.isEmpty ? "" : " with the profile's rules")" +
                 ", nested user namespaces \(policy.nestedUserNamespaces?.value == true ? "allowed" : "denied")" +
                 ", foreign ABIs killed: active"),
@@ -101,10 +102,31 @@ enum PolicyEnforcement {
         }
     }
 
+    /// Whether this run holds missing protected paths with the creation guard (Landlock on,
+    /// and the kernel's Landlock ABI 2 or later) rather than with overlays.
+    static func guardsCreation(_ policy: EffectivePolicy) -> Bool {
+        landlock(policy) && CreationGuard.isAvailable(landlockABI: LandlockWall.kernelABI())
+    }
+
+    /// Holds the missing protected `paths` whose parent exists: guarded (`guardsCreation`), or
+    /// by stubs (`stubOverlays`). Returns the roots that could have no overlay, with the reason
+    /// and their paths, which are then not held.
+    static func holdMissing(_ paths: [MissingProtectedPath], in filesystem: inout FilesystemPolicy, project: String,
+                            policy: EffectivePolicy, work: (String) -> Result<String, SandboxError>)
+        -> [(reason: String, paths: [String])] {
+        if guardsCreation(policy) {
+            filesystem.guarded = filesystem.stubbed(paths, project: project).map(\.path)
+            return []
+        }
+        let (overlays, notHeld) = stubOverlays(paths, in: filesystem, project: project, work: work)
+        filesystem.stubOverlays = overlays
+        return notHeld
+    }
+
     /// The stubs that hold the missing protected `paths`, one overlay per writable root that
     /// has some, each with a work directory from `work` (given the root); the roots that can
     /// have none come back with the reason and their paths, which are then not held.
-    static func stubOverlays(_ paths: [MissingProtectedPath], in filesystem: FilesystemPolicy, project: String,
+    private static func stubOverlays(_ paths: [MissingProtectedPath], in filesystem: FilesystemPolicy, project: String,
                              work: (String) -> Result<String, SandboxError>)
         -> (overlays: [StubOverlay], notHeld: [(reason: String, paths: [String])]) {
         var byRoot: [String: [String]] = [:]

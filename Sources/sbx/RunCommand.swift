@@ -49,8 +49,8 @@ struct RunCommand: ParsableCommand {
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
-        let (overlays, notHeld) = PolicyEnforcement.stubOverlays(missing, in: filesystem, project: project, work: overlayWork.make)
-        filesystem.stubOverlays = overlays
+        let notHeld = PolicyEnforcement.holdMissing(missing, in: &filesystem, project: project, policy: policy, work: overlayWork.make)
+        let overlays = filesystem.stubOverlays
         for (reason, paths) in notHeld {
             SbxCommand.printError("warning: the missing protected paths " + paths.joined(separator: ", ")
                 + " are not held in this run: \(reason); sbx reports at the end whether the command created them")

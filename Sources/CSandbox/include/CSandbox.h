@@ -9,3 +9,4 @@
 #include "sbx_exec.h"
 #include "sbx_landlock.h"
 #include "sbx_probe.h"
+#include "sbx_creation_guard.h"

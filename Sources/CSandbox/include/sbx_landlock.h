@@ -12,6 +12,8 @@ int sbx_landlock_abi(void);
 uint64_t sbx_landlock_rights(int abi, int directory, int writing);
 // A ruleset handling every right of `abi`; returns its fd or -errno.
 int sbx_landlock_create(int abi);
+// A ruleset handling `rights` only (the creation guard's layer); its fd or -errno.
+int sbx_landlock_create_handling(uint64_t rights);
 // Grants `rights` below (or on) the file `path_fd` refers to; returns 0 or -errno.
 int sbx_landlock_allow(int ruleset_fd, int path_fd, uint64_t rights);
 // Restricts the calling thread and its future children (needs no_new_privs); 0 or -errno.

@@ -11,9 +11,11 @@ int sbx_signals_take(const int *signals, int count);
 // `timeout_ms` < 0 waits forever; returns 0 on timeout, -errno on error.
 int sbx_signals_wait(const int *signals, int count, int timeout_ms, int *from_kernel);
 
-// Like sbx_signals_wait without a timeout, but also returns 0 as soon as `fd` is readable or
-// hung up (the init's socket requests for --expose). Uses a signalfd, made on first use.
-int sbx_signals_wait_or_readable(const int *signals, int count, int fd, int *from_kernel);
+// Like sbx_signals_wait without a timeout, but also returns 0 as soon as one of `fds` (at most
+// 7; -1 for none) is readable or hung up, with its index in `ready` (the init's socket requests
+// for --expose, the creation guard's notifications). Uses a signalfd, made on first use.
+int sbx_signals_wait_or_readable(const int *signals, int count, const int *fds, int fd_count, int *from_kernel,
+                                 int *ready);
 
 // Empties the signal mask and restores default dispositions, before exec of the command.
 void sbx_signals_restore_defaults(void);
