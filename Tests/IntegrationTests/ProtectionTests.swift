@@ -3,16 +3,21 @@ import XCTest
 /// Protected paths that do not exist yet cannot be created from inside, and nothing that holds
 /// them ever appears in the project on the host: not while a run lasts, not after it, not after
 /// sbx is killed, whatever other runs in the same project do. Inside, git sees only the project.
+/// Held by the creation guard (a Landlock layer and seccomp notification) where the kernel has
+/// Landlock; by stubs in an overlay where it is off (`fallback`: nested user namespaces).
 final class ProtectionTests: XCTestCase {
-    static let attempt = """
-        echo x > .envrc; mkdir -p .git/hooks; echo x > .git/hooks/pre-commit; mkdir -p .vscode
-        echo x > .vscode/tasks.json; echo '{"mcpServers":{"x":{"command":"evil"}}}' > .mcp.json
-        rmdir .envrc; mv .vscode v; echo ok > done
-        """
-    /// What the attempt's refusals say: a stub is a read-only, unremovable directory.
-    static let refusals = ["cannot create .envrc: Is a directory", "cannot create .git/hooks/pre-commit: Read-only",
-                           "cannot create .vscode/tasks.json: Read-only", "cannot create .mcp.json: Is a directory",
-                           "'.envrc': Device or resource busy", "'.vscode' to 'v': Device or resource busy"]
+    /// Every way the command could make a protected name: each line prints "made" if it did.
+    static let attempts = [
+        "echo x > .envrc", "mkdir -p .git/hooks && echo x > .git/hooks/pre-commit", "mkdir .vscode && echo x > .vscode/tasks.json",
+        "echo '{\"mcpServers\":{\"x\":{\"command\":\"evil\"}}}' > .mcp.json",
+        "echo x > t1 && mv t1 .envrc", "echo x > t2 && ln t2 .mcp.json", "ln -s t3 .envrc", "ln -s .envrc l1 && echo x > l1",
+        "mkdir -p d1/hooks && mv d1/hooks .git/hooks", "mkdir d2 && mv d2 .vscode", "mkfifo .envrc",
+        "echo x > /proc/self/cwd/.envrc", "cd .git && echo x > ../.envrc",
+        "python3 -c 'import os; os.close(os.open(\".envrc\", os.O_CREAT | os.O_WRONLY))'",
+    ]
+    static let attempt = attempts.enumerated().map { "(\($1)) 2>/dev/null && echo made \($0)\n" }.joined() + "echo ok > done\n"
+    /// A profile that turns the guard off (Landlock is off with nested user namespaces): the stubs hold.
+    static let fallback = "extends = [\"default\"]\n[seccomp]\nnested_userns = true\n"
     static let git = "git -c user.email=t@t -c user.name=t -c init.defaultBranch=main"
 
     func entries(_ path: String) -> [String] {
@@ -41,25 +46,35 @@ final class ProtectionTests: XCTestCase {
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? "unreadable"
     }
 
+    /// A profile file outside the project (so that it is not an entry of it).
+    func profile(_ text: String, for caller: Caller) -> String {
+        let path = Harness.makeProject(for: caller, "profile") + "/p.toml"
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        chmod(path, 0o644)
+        return path
+    }
+
     func testMissingProtectedPathsCannotBeCreatedAndNothingIsLeftBehind() {
         for caller in Harness.callers {
-            let project = makeRepository(for: caller)
-            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", Self.attempt], as: caller, in: project)
-            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
-            for refusal in Self.refusals {
-                XCTAssertTrue(result.stderr.contains(refusal), "\(caller): \(refusal) expected in \(result.stderr)")
+            for (mechanism, arguments) in [("guard", []), ("stubs", ["--profile", profile(Self.fallback, for: caller)])] {
+                let project = makeRepository(for: caller)
+                let result = Harness.sbx(["run"] + arguments + ["--", "/bin/sh", "-c", Self.attempt], as: caller, in: project)
+                XCTAssertEqual(result.status, 0, "\(caller), \(mechanism): \(result.stderr)")
+                XCTAssertEqual(result.stdout, "", "\(caller), \(mechanism): made")
+                let made = Set(entries(project)).intersection([".envrc", ".mcp.json", ".vscode"])
+                XCTAssertEqual(made, [], "\(caller), \(mechanism): created on the host")
+                XCTAssertEqual(entries(project + "/.git"), [], "\(caller), \(mechanism)")
             }
-            XCTAssertEqual(entries(project), [".git", "done"], "\(caller): left behind or created")
-            XCTAssertEqual(entries(project + "/.git"), [], "\(caller)")
             // Control: with the protections removed the same script creates them all.
             let unprotected = Harness.makeProject(for: caller)
             FileManager.default.createFile(atPath: unprotected + "/p.toml", contents: Data(
                 "extends = [\"default\"]\n[filesystem]\nprotect = [\"!.envrc\", \"!.git/hooks/\", \"!.vscode/\", \"!.mcp.json\"]\n".utf8))
             mkdir(unprotected + "/.git", 0o755)
             if caller == .unprivileged { _ = Harness.shell(["chown", "-R", "sbxtest:sbxtest", unprotected]) }
-            _ = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c", Self.attempt], as: caller, in: unprotected)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/.git/hooks/pre-commit"), "control \(caller)")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: unprotected + "/v/tasks.json"), "control \(caller)")
+            let control = Harness.sbx(["run", "--profile", "./p.toml", "--", "/bin/sh", "-c",
+                                       Self.attempt.replacingOccurrences(of: "&& echo made", with: "&& rm -rf .envrc .mcp.json .vscode .git/hooks && echo made")],
+                                      as: caller, in: unprotected)
+            XCTAssertEqual(control.stdout.split(separator: "\n").count, Self.attempts.count, "control \(caller): \(control.stdout) \(control.stderr)")
         }
     }
 
@@ -138,7 +153,7 @@ final class ProtectionTests: XCTestCase {
             let project = makeRepository(for: caller)
             symlink("envrc.real", project + "/.envrc")
             let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo evil > .envrc"], as: caller, in: project)
-            XCTAssertTrue(result.stderr.contains("Is a directory"), "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("Permission denied"), "\(caller): \(result.stderr)")
             XCTAssertEqual(entries(project), [".envrc", ".git"], "\(caller)")
         }
     }
@@ -160,19 +175,21 @@ final class ProtectionTests: XCTestCase {
         let project = makeRepository(for: .unprivileged)
         let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: .unprivileged, in: project,
                                  environment: ["HOME": "/root", "XDG_STATE_HOME": ""])
-        XCTAssertTrue(result.stderr.contains("Is a directory"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Permission denied"), result.stderr)
         XCTAssertEqual(entries(project), [".git"])
     }
 
     /// sbx killed with SIGKILL at random instants of start-up and run: nothing ever appears in
-    /// the project, and the overlays' work directories it left in its state are swept later.
+    /// the project (300 kills with the guard, 100 with stubs), and the overlays' work
+    /// directories the stubs' runs left in their state are swept later.
     func testKillingSbxAtRandomInstantsLeavesNothingInTheProject() {
         let caller = Harness.callers.last!
         let project = makeCommittedRepository(for: caller)
         let state = Harness.makeProject(for: caller, "state")
-        for round in 0..<300 {
-            let run = Harness.launch([Harness.binary, "run", "--", "/bin/sh", "-c", "echo x > .envrc; sleep 1"], as: caller, in: project,
-                                     environment: ["XDG_STATE_HOME": state])
+        let fallback = ["--profile", profile(Self.fallback, for: caller)]
+        for round in 0..<400 {
+            let run = Harness.launch([Harness.binary, "run"] + (round < 300 ? [] : fallback) + ["--", "/bin/sh", "-c", "echo x > .envrc; sleep 1"],
+                                     as: caller, in: project, environment: ["XDG_STATE_HOME": state])
             usleep(UInt32.random(in: 0...60_000))
             kill(run.pid, SIGKILL)
             _ = run.finish()
@@ -204,50 +221,67 @@ final class ProtectionTests: XCTestCase {
         for caller in Harness.callers {
             let short = Harness.sbx(["run", "--", "/bin/sh", "-c", "echo x > .envrc"], as: caller, in: project,
                                     environment: ["XDG_STATE_HOME": Harness.makeProject(for: caller, "stateB")])
-            XCTAssertTrue(short.stderr.contains("Is a directory"), "\(caller): \(short.stderr)")
+            XCTAssertTrue(short.stderr.contains("cannot create .envrc: Permission denied"), "\(caller): \(short.stderr)")
             XCTAssertEqual(entries(project), [".git", "a"], "\(caller): during the long run")
         }
         FileManager.default.createFile(atPath: sync + "/go", contents: nil)
         let result = long.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
-        for refusal in Self.refusals {
-            XCTAssertTrue(result.stderr.contains(refusal), "\(refusal) expected in \(result.stderr)")
-        }
-        XCTAssertEqual(entries(project), [".git", "a", "done"])
+        XCTAssertEqual(result.stdout, "started\n", "made")
+        XCTAssertEqual(entries(project).filter { !$0.hasPrefix("t") && !$0.hasPrefix("d") && $0 != "l1" }, [".git", "a"])
+        XCTAssertEqual(hostGitStatus(project).contains("envrc"), false)
     }
 
-    /// The price of the overlay (docs/ARCHITECTURE.md): what the host changes in the project
-    /// while a run lasts is seen inside, except a name the sandbox already looked up (a file
-    /// replaced by rename keeps its old content inside; a file created after the sandbox found
-    /// it missing stays missing). This test pins that behaviour down, so a change to it is seen.
-    func testHostChangesToTheProjectDuringARunAsTheOverlayShowsThem() {
-        let project = makeCommittedRepository(for: .current)
-        let sync = Harness.makeProject(for: .current, "sync")
-        FileManager.default.createFile(atPath: project + "/edited", contents: Data("old\n".utf8))
-        FileManager.default.createFile(atPath: project + "/replaced", contents: Data("old\n".utf8))
-        let run = Harness.launch([Harness.binary, "run", "--rw", sync, "--", "/bin/sh", "-c", """
-            cat edited replaced; ls looked-up 2>/dev/null; echo ready
-            while [ ! -e \(sync)/go ]; do sleep 0.05; done
-            cat edited replaced never-looked-up; ls looked-up 2>/dev/null || echo looked-up-missing
-            """], as: .current, in: project)
-        XCTAssertTrue(run.wait(until: { run.stdout.contains("ready") }), run.stderr)
-        XCTAssertEqual(Harness.shell(["sh", "-c", """
-            cd \(project) && echo new > edited && echo new > r.tmp && mv r.tmp replaced && touch looked-up && echo fresh > never-looked-up
-            """]), 0)
-        FileManager.default.createFile(atPath: sync + "/go", contents: nil)
-        let result = run.finish()
-        XCTAssertEqual(result.stdout, "old\nold\nready\nnew\nold\nfresh\nlooked-up-missing\n", result.stderr)
+    /// What the host changes in the project while a run lasts is seen inside at once, and what
+    /// the command writes to a file the host replaced lands in the host's new file. The stubs'
+    /// overlay (`fallback`) does not: its view of a name it looked up stays as it was
+    /// (docs/ARCHITECTURE.md), which this test pins down too, so a change to it is seen.
+    func testHostChangesToTheProjectDuringARunAreSeenInside() {
+        for (mechanism, arguments, expected) in [
+            ("guard", [String](), "old\nold\nready\nnew\nnew\nfresh\nlooked-up\n"),
+            ("stubs", ["--profile", profile(Self.fallback, for: .current)], "old\nold\nready\nnew\nold\nfresh\nlooked-up-missing\n"),
+        ] {
+            let project = makeCommittedRepository(for: .current)
+            let sync = Harness.makeProject(for: .current, "sync")
+            FileManager.default.createFile(atPath: project + "/edited", contents: Data("old\n".utf8))
+            FileManager.default.createFile(atPath: project + "/replaced", contents: Data("old\n".utf8))
+            let run = Harness.launch([Harness.binary, "run", "--rw", sync] + arguments + ["--", "/bin/sh", "-c", """
+                cat edited replaced; ls looked-up 2>/dev/null; echo ready
+                while [ ! -e \(sync)/go ]; do sleep 0.05; done
+                cat edited replaced never-looked-up; ls looked-up 2>/dev/null || echo looked-up-missing
+                echo inside >> replaced
+                """], as: .current, in: project)
+            XCTAssertTrue(run.wait(until: { run.stdout.contains("ready") }), run.stderr)
+            XCTAssertEqual(Harness.shell(["sh", "-c", """
+                cd \(project) && echo new > edited && echo new > r.tmp && mv r.tmp replaced && touch looked-up && echo fresh > never-looked-up
+                """]), 0)
+            FileManager.default.createFile(atPath: sync + "/go", contents: nil)
+            let result = run.finish()
+            XCTAssertEqual(result.stdout, expected, "\(mechanism): \(result.stderr)")
+            let replaced = (try? String(contentsOfFile: project + "/replaced", encoding: .utf8)) ?? ""
+            XCTAssertEqual(replaced, mechanism == "guard" ? "new\ninside\n" : "new\n", "\(mechanism): the command's write")
+        }
     }
 
     /// A project on a mount where no work directory can be had (a tmpfs of its own, in a mount
-    /// namespace of the test's): its missing protected paths are not held, the run says so at
-    /// the start, and reports at the end those the command created. Nothing else is weakened.
+    /// namespace of the test's): with stubs, its missing protected paths are not held, the run
+    /// says so at the start, and reports at the end those the command created. Nothing else is
+    /// weakened. The guard needs no work directory: there they are held.
     func testAProjectOnAMountWithoutAWorkDirectoryIsSaidNotHeld() throws {
         guard Harness.isRoot else { throw XCTSkip("mounting a tmpfs for the project needs root") }
         let mountPoint = Harness.makeProject(for: .current, "tmpfs")
+        let inTmpfs = { (arguments: String) -> RunResult in
+            Harness.launch(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", """
+                mount -t tmpfs -o mode=0755 tmpfs \(mountPoint) && cd \(mountPoint) && mkdir .git && \
+                \(Harness.binary) run \(arguments) -- /bin/sh -c 'echo x > .envrc; echo x > .git/config; echo wrote' && ls -A
+                """], as: .current, in: "/").finish()
+        }
+        let guarded = inTmpfs("")
+        XCTAssertEqual(guarded.stdout, "wrote\n.git\n", guarded.stderr)
+        XCTAssertFalse(guarded.stderr.contains("warning"), guarded.stderr)
         let script = """
             mount -t tmpfs -o mode=0755 tmpfs \(mountPoint) && cd \(mountPoint) && mkdir .git && \
-            \(Harness.binary) run -- /bin/sh -c 'echo x > .envrc; echo x > .git/config; echo wrote' && ls -A
+            \(Harness.binary) run --profile \(profile(Self.fallback, for: .current)) -- /bin/sh -c 'echo x > .envrc; echo x > .git/config; echo wrote' && ls -A
             """
         let run = Harness.launch(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script],
                                  as: .current, in: "/")
@@ -307,8 +341,10 @@ final class ProtectionTests: XCTestCase {
         let result = Harness.sbx(["explain"], as: .current, in: project)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("\(project)/.envrc"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("held by an empty directory seen inside only"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("missing: cannot be created inside"), result.stdout)
         XCTAssertTrue(result.stdout.contains("\(project)/.git/hooks"), result.stdout)
+        let stubs = Harness.sbx(["explain", "--profile", profile(Self.fallback, for: .current)], as: .current, in: project)
+        XCTAssertTrue(stubs.stdout.contains("held by an empty directory seen inside only"), stubs.stdout)
     }
 }
 

@@ -111,6 +111,20 @@ final class FilesystemViewTests: XCTestCase {
         ])
     }
 
+    /// A guarded path (missing, held by the creation guard) is not mounted, but the directories
+    /// between it and its writable root are pinned, as the guard knows its parent by inode.
+    func testGuardedPathsPinTheirParentsOnly() {
+        var policy = FilesystemPolicy(home: "/home/u")
+        policy.guarded = ["/home/u/app/.envrc", "/home/u/app/.claude/settings.json", "/home/u/app/a/b/.mcp.json"]
+        let ops = FilesystemView.policyOperations(project: "/home/u/app", runtimeDirectory: nil, policy: policy)
+        XCTAssertEqual(ops, [
+            .bind(source: "/home/u/app", target: "/home/u/app", writable: true),
+            .bind(source: "/home/u/app/.claude", target: "/home/u/app/.claude", writable: true),
+            .bind(source: "/home/u/app/a", target: "/home/u/app/a", writable: true),
+            .bind(source: "/home/u/app/a/b", target: "/home/u/app/a/b", writable: true),
+        ])
+    }
+
     /// A hidden path inside a writable root is pinned like a protected one: its cover is a mount
     /// point and the directories between the root and it are bound onto themselves, so
     /// `mv a a2 && mkdir -p a/b/config` cannot replace it on the host. Nothing is bound below

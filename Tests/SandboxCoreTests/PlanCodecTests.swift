@@ -34,7 +34,8 @@ final class PlanCodecTests: XCTestCase {
         resourceLimits: [ResourceLimit(resource: ResourceLimit.addressSpace, value: 1 << 40), ResourceLimit(resource: 6, value: 7)],
         listenPorts: [3128, 65535],
         socketService: true,
-        transparentPorts: [80, 443])
+        transparentPorts: [80, 443],
+        guarded: ["/home/u/pröject/.envrc", "/home/u/app/.claude/settings.json"])
 
     func testRoundTripKeepsEveryField() throws {
         XCTAssertEqual(try PlanCodec.decode(PlanCodec.encode(plan)), plan)
