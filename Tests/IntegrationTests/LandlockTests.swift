@@ -21,6 +21,31 @@ final class LandlockTests: XCTestCase {
         return Harness.launch(command, as: caller, in: project).finish()
     }
 
+    /// Standard streams redirected to files the sandbox cannot see (a log on the host): the
+    /// command may reopen them (`>> /dev/stdout`) as they were opened, and no more: stdin,
+    /// opened for reading, cannot be reopened for writing.
+    func testStandardStreamsCanBeReopenedAsTheyWereOpened() throws {
+        guard LandlockABI.available else { throw XCTSkip("this kernel has no Landlock (landlock_create_ruleset)") }
+        for caller in Harness.callers {
+            let project = Harness.makeProject(for: caller)
+            let outside = Harness.makeProject(for: caller, "outside")  // under the host's /tmp: not in the sandbox
+            let script = "echo hi >> /dev/stdout; (echo evil > /dev/stdin) 2>/dev/null || echo stdin-refused >> /dev/stdout"
+            for (profile, expected) in [([String](), "hi\nstdin-refused\n"), (["--profile", project + "/p.toml"], "hi\n")] {
+                FileManager.default.createFile(atPath: outside + "/in", contents: Data("input\n".utf8))
+                FileManager.default.createFile(atPath: outside + "/out", contents: nil)
+                FileManager.default.createFile(atPath: project + "/p.toml", contents: Data("[seccomp]\nnested_userns = true\n".utf8))
+                _ = Harness.shell(["chmod", "a+rw", outside + "/in", outside + "/out"])
+                let command = ["/bin/sh", "-c", "exec <\"$0\" >\"$1\"; shift; exec \"$@\"", outside + "/in", outside + "/out",
+                               Harness.binary, "run"] + profile + ["--", "/bin/sh", "-c", script]
+                let result = Harness.launch(command, as: caller, in: project).finish()
+                XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+                XCTAssertEqual(try String(contentsOfFile: outside + "/out", encoding: .utf8), expected, "\(caller) \(profile)")
+                // Without Landlock (the control) the write to stdin's file goes through.
+                XCTAssertEqual(try String(contentsOfFile: outside + "/in", encoding: .utf8), profile.isEmpty ? "input\n" : "evil\n", "\(caller)")
+            }
+        }
+    }
+
     func testADirectoryPassedByDescriptorCannotBeWrittenOrReadByPath() throws {
         // Skipped only on the kernel's word, asked independently of sbx.
         guard LandlockABI.available else { throw XCTSkip("this kernel has no Landlock (landlock_create_ruleset)") }
