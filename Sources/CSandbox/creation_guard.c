@@ -18,7 +18,9 @@
 #include <sys/statvfs.h>
 #include <linux/magic.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -59,6 +61,7 @@ static const int creating[] = {
     SYS_renameat,
 #endif
     SYS_openat2, SYS_mkdirat, SYS_mknodat, SYS_symlinkat, SYS_linkat, SYS_renameat2,
+    SYS_bind,  // a unix socket's path is a name too (other families: left to the kernel at once)
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define ARG_LOW(n) (offsetof(struct seccomp_data, args) + (n) * sizeof(uint64_t))  // little-endian
@@ -145,7 +148,7 @@ uint64_t sbx_guard_landlock_rights(int abi) {
 
 // ---- Serving one notification ------------------------------------------------------------
 
-enum kind { OPEN, MKDIR, MKNOD, SYMLINK, LINK, RENAME };
+enum kind { OPEN, MKDIR, MKNOD, SYMLINK, LINK, RENAME, BIND };
 
 // A name in a directory, as the task gave it and as the init resolved it.
 struct place {
@@ -316,6 +319,26 @@ static mode_t task_umask(pid_t pid) {
     return mask;
 }
 
+// Binds the task's socket (a duplicate of its descriptor: the same socket) at the place: from
+// the init's descriptor of the directory, never by resolving the path again. The socket's name
+// (getsockname) is then the last component, as for a relative bind. 0 or -1 with errno.
+static int bind_for(pid_t pid, int task_fd, const struct place *place) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    int socket_fd = (int)syscall(SYS_pidfd_getfd, pidfd, task_fd, 0);
+    int saved = errno;
+    close(pidfd);
+    if (socket_fd < 0) { errno = saved; return -1; }
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", place->name);
+    int rc = fchdir(place->parent) == 0 ? bind(socket_fd, (struct sockaddr *)&address, sizeof address) : -1;
+    saved = errno;
+    if (chdir("/") != 0) { /* the init's directory only matters for names it resolves wrongly */ }
+    close(socket_fd);
+    errno = saved;
+    return rc;
+}
+
 static int respond(int listener, uint64_t id, int error, int64_t value, uint32_t flags) {
     struct seccomp_notif_resp response = { .id = id, .val = value, .error = error, .flags = flags };
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response) == 0 || errno == ENOENT ? 0 : -errno;
@@ -347,6 +370,7 @@ int sbx_guard_serve(int listener) {
     struct place first = { .dirfd = AT_FDCWD, .parent = -1 }, second = { .dirfd = AT_FDCWD, .parent = -1 };
     uint64_t first_address = 0, second_address = 0, flags = 0, mode = 0, device = 0;
     enum kind kind;
+    int socket_fd = -1;
     int two = 0;     // `first` is a source (link, rename), `second` the name created
     char target[PATH_MAX];  // a symlink's contents
     switch (request.data.nr) {
@@ -397,6 +421,20 @@ int sbx_guard_serve(int listener) {
         kind = RENAME; two = 1; first.dirfd = (int)a[0]; first_address = a[1]; second.dirfd = (int)a[2];
         second_address = a[3]; flags = a[4];
         break;
+    case SYS_bind: {
+        struct sockaddr_un address;
+        memset(&address, 0, sizeof address);
+        size_t length = a[2] < sizeof address ? (size_t)a[2] : sizeof address;
+        // Abstract names (a leading NUL) and other families create nothing in the filesystem.
+        if (length <= offsetof(struct sockaddr_un, sun_path) || read_memory(pid, a[1], &address, length) != 0
+            || address.sun_family != AF_UNIX || address.sun_path[0] == 0) {
+            return let_kernel_run(listener, request.id);
+        }
+        kind = BIND; socket_fd = (int)a[0];
+        memcpy(first.path, address.sun_path, sizeof address.sun_path);
+        first.path[sizeof address.sun_path] = 0;
+        break;
+    }
     default:
         return let_kernel_run(listener, request.id);
     }
@@ -407,7 +445,7 @@ int sbx_guard_serve(int listener) {
     if (kind == MKNOD && !(S_ISREG(mode) || S_ISFIFO(mode) || S_ISSOCK(mode) || (mode & S_IFMT) == 0)) {
         return let_kernel_run(listener, request.id);  // devices need a capability the sandbox lacks
     }
-    if (read_string(pid, first_address, first.path, sizeof first.path) != 0) return let_kernel_run(listener, request.id);
+    if (kind != BIND && read_string(pid, first_address, first.path, sizeof first.path) != 0) return let_kernel_run(listener, request.id);
     if (kind == SYMLINK && read_string(pid, second_address, target, sizeof target) != 0) return let_kernel_run(listener, request.id);
     if (two && read_string(pid, second_address, second.path, sizeof second.path) != 0) return let_kernel_run(listener, request.id);
 
@@ -446,6 +484,7 @@ int sbx_guard_serve(int listener) {
     case SYMLINK: result = symlinkat(target, created->parent, created->name); break;
     case LINK: result = linkat(first.parent, first.name, created->parent, created->name, (int)(flags & AT_SYMLINK_FOLLOW)); break;
     case RENAME: result = (int)syscall(SYS_renameat2, first.parent, first.name, created->parent, created->name, (unsigned)flags); break;
+    case BIND: result = bind_for(pid, socket_fd, created); break;
     }
     if (kind != OPEN && result != 0) error = errno;
     umask(previous_mask);

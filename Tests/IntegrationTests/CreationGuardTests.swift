@@ -37,6 +37,11 @@ final class CreationGuardTests: XCTestCase {
                 except FileExistsError:
                     print("exists")'
                 exec 3>fd3.txt; echo three >&3; cat fd3.txt
+                python3 -c 'import socket
+                server = socket.socket(socket.AF_UNIX); server.bind("app.sock"); server.listen()
+                client = socket.socket(socket.AF_UNIX); client.connect("app.sock"); client.send(b"served")
+                print(server.accept()[0].recv(6).decode())'
+                rm app.sock
                 \(Self.git) init -q sub; cd sub; echo s > s; git add s; \(Self.git) commit -qm sub; git log --format=%s; cd ..
                 rm -rf sub private.txt hard.txt soft.txt excl fd3.txt
                 git add -A; \(Self.git) commit -qm agent; git show --name-only --format= HEAD
@@ -54,6 +59,7 @@ final class CreationGuardTests: XCTestCase {
                 0o640
                 exists
                 three
+                served
                 sub
                 build/out2
                 renamed.txt

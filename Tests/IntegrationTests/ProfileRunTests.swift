@@ -275,7 +275,7 @@ final class ProfileRunTests: XCTestCase {
         let view = text.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
         XCTAssertTrue(view.contains("\(project) read-write the project"), text.stdout)
         XCTAssertTrue(view.contains("/usr/share/doc hidden filesystem.hide (--hide)"), text.stdout)
-        XCTAssertTrue(view.contains { $0.hasPrefix("\(project)/.git/hooks read-only filesystem.protect, missing: held by an empty directory") }, text.stdout)
+        XCTAssertTrue(view.contains { $0.hasPrefix("\(project)/.git/hooks read-only filesystem.protect, missing: cannot be created inside") }, text.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/hooks"), "explain created something")
         let json = Harness.sbx(["explain", "--json"], as: .current, in: project)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)

@@ -14,6 +14,7 @@ final class ProtectionTests: XCTestCase {
         "mkdir -p d1/hooks && mv d1/hooks .git/hooks", "mkdir d2 && mv d2 .vscode", "mkfifo .envrc",
         "echo x > /proc/self/cwd/.envrc", "cd .git && echo x > ../.envrc",
         "python3 -c 'import os; os.close(os.open(\".envrc\", os.O_CREAT | os.O_WRONLY))'",
+        "python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\".envrc\")'",
     ]
     static let attempt = attempts.enumerated().map { "(\($1)) 2>/dev/null && echo made \($0)\n" }.joined() + "echo ok > done\n"
     /// A profile that turns the guard off (Landlock is off with nested user namespaces): the stubs hold.
