@@ -199,11 +199,15 @@ public enum HostReadiness {
         }
     }
 
-    /// overlayfs in a user namespace, as a run mounts it to hold missing protected paths.
+    /// overlayfs in a user namespace, as a run mounts it to hold missing protected paths where
+    /// the creation guard cannot (Landlock off or below ABI 2).
     static func overlay(state: Result<String, SandboxError>, userOK: Bool) -> HostCheck {
         let name = "overlayfs"
-        let without = "without it, protected paths that do not exist yet (such as .git/hooks or .envrc) "
-            + "are not held in place during a run; sbx reports at the end those the command created"
+        let without = CreationGuard.isAvailable(landlockABI: LandlockWall.kernelABI())
+            ? "Landlock holds protected paths that do not exist yet here; overlayfs is needed only with nested_userns = true "
+                + "(Landlock off), where without it they are not held in place during a run"
+            : "without it, protected paths that do not exist yet (such as .git/hooks or .envrc) "
+                + "are not held in place during a run; sbx reports at the end those the command created"
         guard userOK, case .success(let path) = state else {
             return HostCheck(name: name, status: .restricted, detail: "not tried: it needs a user namespace and the state directory; \(without)",
                              fix: "see user namespaces and state directory", required: false)
@@ -216,7 +220,9 @@ public enum HostReadiness {
         }
         let options = "userxattr,index=off,lowerdir=\(base)/lower,upperdir=\(base)/upper,workdir=\(base)/work"
         guard let failure = probe(newUser | newMount, overlayTarget: base + "/merged", overlayOptions: options) else {
-            return HostCheck(name: name, status: .ok, detail: "a child mounted an overlay in a user namespace under \(path)", required: false)
+            return HostCheck(name: name, status: .ok, detail: "a child mounted an overlay in a user namespace under \(path)"
+                             + (CreationGuard.isAvailable(landlockABI: LandlockWall.kernelABI()) ? " (needed only with nested_userns = true)" : ""),
+                             required: false)
         }
         return HostCheck(name: name, status: failure.code == EINVAL || failure.code == ENODEV ? .missing : .restricted,
                          detail: describe(failure, "CLONE_NEWUSER|CLONE_NEWNS") + "; \(without)",
