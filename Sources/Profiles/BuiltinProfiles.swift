@@ -246,9 +246,10 @@ nested_userns = true
 #
 # The hide list follows what infostealers and supply-chain malware (the Nx "s1ngularity" and
 # "Shai-Hulud" npm worms, Python and npm credential stealers) read from developer machines.
-# A protected path that does not exist yet is held, when its parent directory exists, by an
-# empty read-only directory seen inside the sandbox only (nothing is created on the host);
-# under a missing parent (no .git yet) it is not protected (sbx warns if the command made it).
+# A protected path that does not exist yet cannot be created inside when its parent directory
+# exists (Landlock refuses it; without Landlock, an empty read-only directory seen inside the
+# sandbox only holds it; nothing is created on the host); under a missing parent (no .git yet)
+# it is not protected (sbx warns if the command made it).
 # Limits: a hidden path that does not exist when the sandbox starts is not covered (something
 # inside may create it); a secret kept elsewhere is not hidden: add it to filesystem.hide
 # in your own profile, which can extend this one:
