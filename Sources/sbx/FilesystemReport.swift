@@ -7,6 +7,7 @@ enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project, createMissing: false)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
+        let elsewhere = PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project)
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }
@@ -44,7 +45,8 @@ enum FilesystemReport {
                     ?? origin(target, in: policy.protect, key: "filesystem.protect").map { $0 + reexposed(target) }
                 let socket: String? = origin(target, in: policy.sockets, key: "filesystem.sockets").map { $0 + socketWarning(target) }
                 let worktree: String? = filesystem.protect.contains(target) && !writable
-                    ? "the main repository's \(target.split(separator: "/").last ?? "") (the project is a git worktree)" : nil
+                    ? "filesystem.protect, as it applies in another repository (nested, a submodule's, a worktree's main one) or a write root"
+                    : nil
                 let why: String = target == project ? "the project" : granted ?? socket ?? worktree ?? (writable ? pinned(target) : "")
                 rows.append((target, writable ? "read-write" : "read-only", why))
             case let .cover(target):
@@ -57,7 +59,7 @@ enum FilesystemReport {
                 continue
             }
         }
-        let missing = PolicyEnforcement.missingProtectedPaths(policy)
+        let missing = PolicyEnforcement.missingProtectedPaths(policy) + elsewhere
         let stateDirectory = try HostUser.stateDirectory(environment: HostUser.environment(), home: home)
         var held = filesystem
         let notHeld = PolicyEnforcement.holdMissing(missing, in: &held, project: project, policy: policy) { root in

@@ -102,6 +102,30 @@ enum PolicyEnforcement {
         }
     }
 
+    /// The profile's protected paths inside the project, as they apply to every repository found
+    /// below it (at any depth), to each write root, and to their submodules' git directories
+    /// (`NestedRepositories`): the existing ones added to `filesystem.protect`, the missing ones
+    /// returned, to be held like the project's. Write roots are not walked: they are often
+    /// caches of many files (~/.cargo, ~/.npm), and the walk is paid at every start.
+    static func protectEverywhere(_ policy: EffectivePolicy, in filesystem: inout FilesystemPolicy,
+                                  project: String) -> [MissingProtectedPath] {
+        let relative = policy.protect.compactMap { entry -> String? in
+            isInside(entry.path, project) && entry.path != project ? String(entry.path.dropFirst(project.count + 1)) : nil
+        }
+        guard !relative.isEmpty else { return [] }
+        let roots = [project] + filesystem.write + NestedRepositories.find(below: project)
+        let known = Set(policy.protect.map(\.path))
+        var missing: [MissingProtectedPath] = []
+        for path in NestedRepositories.protectedPaths(relative: relative, roots: roots) where !known.contains(path) {
+            if let resolved = RunRequest.canonicalPath(path) {
+                if !filesystem.protect.contains(resolved) { filesystem.protect.append(resolved) }
+            } else {
+                missing.append(MissingProtectedPath(path: MissingProtectedPath.danglingTarget(of: path) ?? path))
+            }
+        }
+        return missing
+    }
+
     /// Whether this run holds missing protected paths with the creation guard (Landlock on,
     /// and the kernel's Landlock ABI 2 or later) rather than with overlays.
     static func guardsCreation(_ policy: EffectivePolicy) -> Bool {

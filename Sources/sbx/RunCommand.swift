@@ -49,6 +49,7 @@ struct RunCommand: ParsableCommand {
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
+            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project)
         let notHeld = PolicyEnforcement.holdMissing(missing, in: &filesystem, project: project, policy: policy, work: overlayWork.make)
         let overlays = filesystem.stubOverlays
         for (reason, paths) in notHeld {

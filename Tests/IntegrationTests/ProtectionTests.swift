@@ -336,6 +336,42 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// The profile's protected paths apply in every repository inside the project at any
+    /// depth, in a submodule's git directory, and at each write root: git hooks and config, and
+    /// the agents' settings, missing ones included.
+    func testNestedRepositoriesSubmodulesAndWriteRootsAreProtected() {
+        let attack = """
+            for target in packages/app/.git/hooks/post-checkout packages/app/.git/config packages/app/.envrc \
+                          .git/modules/lib/hooks/pre-commit .git/modules/lib/config deep/a/b/c/.git/hooks/x \
+                          $0/.git/config $0/.envrc; do
+                (echo '[core] fsmonitor = evil' >> $target) 2>/dev/null && echo "made $target"
+            done; true
+            """
+        for caller in Harness.callers {
+            for protected in [true, false] {
+                let project = makeRepository(for: caller)
+                let writeRoot = Harness.makeProject(for: caller, "writeroot")
+                XCTAssertEqual(Harness.shell(["sh", "-c", """
+                    cd \(project) && mkdir -p packages/app deep/a/b/c .git/modules/lib/hooks && git init -q packages/app \
+                    && git init -q deep/a/b/c && touch .git/modules/lib/HEAD .git/modules/lib/config && git init -q \(writeRoot) \
+                    && chown -R \(caller == .unprivileged ? "sbxtest:sbxtest" : "root:root") \(project) \(writeRoot)
+                    """]), 0)
+                let open = profile("extends = [\"default\"]\n[filesystem]\nprotect = [\"!.git/hooks/\", \"!.git/config\", \"!.envrc\"]\n",
+                                   for: caller)
+                let result = Harness.sbx(["run", "--rw", writeRoot] + (protected ? [] : ["--profile", open])
+                                         + ["--", "/bin/sh", "-c", attack, writeRoot], as: caller, in: project)
+                XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+                if protected {
+                    XCTAssertEqual(result.stdout, "", "\(caller): \(result.stderr)")
+                    XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/packages/app/.envrc"), "\(caller)")
+                    XCTAssertFalse(FileManager.default.fileExists(atPath: project + "/.git/modules/lib/hooks/pre-commit"), "\(caller)")
+                } else {
+                    XCTAssertEqual(result.stdout.split(separator: "\n").count, 8, "control \(caller): \(result.stdout) \(result.stderr)")
+                }
+            }
+        }
+    }
+
     /// `sbx explain` says how each missing protected path is held.
     func testExplainShowsHowMissingProtectedPathsAreHeld() {
         let project = makeRepository(for: .current)

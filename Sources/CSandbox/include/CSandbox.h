@@ -10,3 +10,4 @@
 #include "sbx_landlock.h"
 #include "sbx_probe.h"
 #include "sbx_creation_guard.h"
+#include "sbx_repositories.h"

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The profile's project-relative protected paths (`.git/hooks`, `.envrc`, agents' settings)
+/// apply in every repository inside a writable root, at any depth, and at each writable root:
+/// a nested repository's hooks run as soon as the user runs git there. A repository whose
+/// `.git` is a file (a submodule, a worktree) has its hooks and config where the file points,
+/// and a repository's submodules keep theirs in `.git/modules/NAME`: both are protected too.
+public enum NestedRepositories {
+    /// The directories below `root` that hold a `.git` (`sbx_find_repositories`).
+    public static func find(below root: String) -> [String] {
+        var length = 0
+        guard let bytes = sbx_find_repositories(root, &length) else { return [] }
+        defer { free(bytes) }
+        return UnsafeBufferPointer(start: UnsafeMutableRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: length)
+            .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The paths `relative` (to a repository root, as the profile's protect entries are to the
+    /// project) means in each of `roots`, with the hooks and config of their submodules and of
+    /// a `.git` file's directory when `relative` protects `.git/hooks` and `.git/config`.
+    /// Lexical: the caller resolves them (existing ones) or holds them (missing ones).
+    public static func protectedPaths(relative: [String], roots: [String]) -> [String] {
+        let metadata = ["hooks", "config"].filter { relative.contains(".git/" + $0) }
+        var paths: [String] = []
+        for root in roots {
+            paths += relative.map { root + "/" + $0 }
+            guard !metadata.isEmpty else { continue }
+            var gitDirectories = [root + "/.git"]
+            if let common = GitWorktree.commonDirectory(project: root) { gitDirectories = [common] }
+            for directory in gitDirectories + gitDirectories.flatMap(submoduleDirectories) {
+                paths += metadata.map { directory + "/" + $0 }
+            }
+        }
+        return paths
+    }
+
+    /// The git directories of a repository's submodules: `modules/NAME` below its git
+    /// directory (names may hold slashes), each with submodules of its own.
+    static func submoduleDirectories(of gitDirectory: String) -> [String] {
+        var found: [String] = []
+        func visit(_ directory: String, depth: Int) {
+            guard depth < 16, let names = directoryNames(directory) else { return }
+            for name in names.sorted() {
+                let child = directory + "/" + name
+                var info = stat()
+                guard lstat(child, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+                if lstat(child + "/HEAD", &info) == 0 {
+                    found.append(child)
+                    visit(child + "/modules", depth: depth + 1)
+                } else {
+                    visit(child, depth: depth + 1)  // a module name with a slash: "libs/x"
+                }
+            }
+        }
+        visit(gitDirectory + "/modules", depth: 0)
+        return found
+    }
+}
