@@ -7,7 +7,8 @@ enum FilesystemReport {
     static func lines(_ policy: EffectivePolicy, project: String, home: String) throws -> [String] {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project, createMissing: false)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
-        let elsewhere = PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project)
+        let elsewhere = PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project,
+                                                            repositories: NestedRepositories.find(below: project))
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }

@@ -107,13 +107,13 @@ enum PolicyEnforcement {
     /// (`NestedRepositories`): the existing ones added to `filesystem.protect`, the missing ones
     /// returned, to be held like the project's. Write roots are not walked: they are often
     /// caches of many files (~/.cargo, ~/.npm), and the walk is paid at every start.
-    static func protectEverywhere(_ policy: EffectivePolicy, in filesystem: inout FilesystemPolicy,
-                                  project: String) -> [MissingProtectedPath] {
+    static func protectEverywhere(_ policy: EffectivePolicy, in filesystem: inout FilesystemPolicy, project: String,
+                                  repositories: [String]) -> [MissingProtectedPath] {
         let relative = policy.protect.compactMap { entry -> String? in
             isInside(entry.path, project) && entry.path != project ? String(entry.path.dropFirst(project.count + 1)) : nil
         }
         guard !relative.isEmpty else { return [] }
-        let roots = [project] + filesystem.write + NestedRepositories.find(below: project)
+        let roots = [project] + filesystem.write + repositories
         let known = Set(policy.protect.map(\.path))
         var missing: [MissingProtectedPath] = []
         for path in NestedRepositories.protectedPaths(relative: relative, roots: roots) where !known.contains(path) {

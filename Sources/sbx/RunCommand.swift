@@ -48,8 +48,9 @@ struct RunCommand: ParsableCommand {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
+        let repositories = NestedRepositories.find(below: project)
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
-            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project)
+            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project, repositories: repositories)
         let notHeld = PolicyEnforcement.holdMissing(missing, in: &filesystem, project: project, policy: policy, work: overlayWork.make)
         let overlays = filesystem.stubOverlays
         for (reason, paths) in notHeld {
@@ -126,20 +127,29 @@ struct RunCommand: ParsableCommand {
                                             if let sockets = handed.sockets { proxy?.exposeInside { try sockets.connect(toPort: UInt16($0)) } }
                                         })
         proxy?.shutdown()
+        // Repositories made during the run had nothing protected: their hooks and config are
+        // the command's (only where the profile protects .git/hooks or .git/config).
+        let protectsGit = policy.protect.contains { $0.path == project + "/.git/hooks" || $0.path == project + "/.git/config" }
+        let newRepositories = protectsGit ? NestedRepositories.find(below: project).filter { !repositories.contains($0) } : []
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode,
-               created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 })
+               created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 }, repositories: newRepositories)
         throw ExitCode(status)
     }
 
     /// The end of a run: what the limits did, the audit file's exit line, the proxy's
     /// summary, and with --verbose the run's cost.
     /// `created`: protected paths no stub could hold, which the command created.
-    private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool, created: [String]) {
+    private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool, created: [String],
+                        repositories: [String]) {
         var findings = cgroup?.findings() ?? []
         if !created.isEmpty {
             findings.append("warning: the command created " + created.joined(separator: ", ")
                 + ", protected paths that nothing held (their parent did not exist, or no overlay could be had): read them before a tool on the host"
                 + " uses them (git runs .git/hooks and what .git/config names)")
+        }
+        if !repositories.isEmpty {
+            findings.append("warning: the command made the git repositories " + repositories.joined(separator: ", ")
+                + ", whose hooks and config nothing protected: read them before you run git there")
         }
         for finding in findings { SbxCommand.printError(finding) }
         let milliseconds = Int(seconds * 1000)

@@ -372,6 +372,21 @@ final class ProtectionTests: XCTestCase {
         }
     }
 
+    /// A repository the command makes during the run has nothing protected while it runs: the
+    /// run ends with a warning naming it. One that was there at the start is not named.
+    func testRepositoriesMadeDuringTheRunAreNamedAtTheEnd() {
+        for caller in Harness.callers {
+            let project = makeRepository(for: caller)
+            XCTAssertEqual(Harness.shell(["sh", "-c", "cd \(project) && git init -q old && chown -R \(caller == .unprivileged ? "sbxtest" : "root") old"]), 0)
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", "git init -q lib/new && echo evil > lib/new/.git/hooks/post-checkout"],
+                                     as: caller, in: project)
+            XCTAssertEqual(result.status, 0, "\(caller): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("warning: the command made the git repositories \(project)/lib/new, whose hooks"),
+                          "\(caller): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("\(project)/old"), "\(caller): \(result.stderr)")
+        }
+    }
+
     /// `sbx explain` says how each missing protected path is held.
     func testExplainShowsHowMissingProtectedPathsAreHeld() {
         let project = makeRepository(for: .current)
