@@ -455,16 +455,16 @@ int sbx_guard_serve(int listener) {
     struct place *created = two ? &second : &first;
     int follow = kind == OPEN && !(flags & (O_EXCL | O_NOFOLLOW));
     int state = resolve(pid, created, follow);
-    int must = state == 0 && init_must_create(created->parent);
-    if (must && two) {
-        // The source must resolve too (its last component never followed: link's
+    int must;
+    if (!two) {
+        must = state == 0 && init_must_create(created->parent);
+    } else {
+        // Link and rename: Landlock wants the right to make the name where it goes (for a
+        // rename, even over an existing one), and to move files (REFER) on both sides when
+        // the directories differ. The source's last component is never followed (link's
         // AT_SYMLINK_FOLLOW is the init's linkat's to apply).
-        must = resolve(pid, &first, 0) == 1;
-    }
-    if (!must && kind == RENAME && state == 1 && two) {
-        // A rename over an existing name from a directory the layer covers to one it does not
-        // (or back): Landlock's REFER check refuses it, so the init renames.
-        must = resolve(pid, &first, 0) == 1 && (init_must_create(first.parent) || init_must_create(created->parent));
+        must = (state == 0 || (state == 1 && kind == RENAME)) && resolve(pid, &first, 0) == 1
+               && (init_must_create(created->parent) || init_must_create(first.parent));
     }
     if (!must || is_protected(created) || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) != 0) {
         release(&first);

@@ -106,7 +106,9 @@ enum PolicyEnforcement {
     /// below it (at any depth), to each write root, and to their submodules' git directories
     /// (`NestedRepositories`): the existing ones added to `filesystem.protect`, the missing ones
     /// returned, to be held like the project's. Write roots are not walked: they are often
-    /// caches of many files (~/.cargo, ~/.npm), and the walk is paid at every start.
+    /// caches of many files (~/.cargo, ~/.npm), and the walk is paid at every start. Without
+    /// the creation guard, missing ones at write roots are left out: stubs would put each write
+    /// root behind an overlay, whose view of the host's changes goes stale.
     static func protectEverywhere(_ policy: EffectivePolicy, in filesystem: inout FilesystemPolicy, project: String,
                                   repositories: [String]) -> [MissingProtectedPath] {
         let relative = policy.protect.compactMap { entry -> String? in
@@ -119,7 +121,7 @@ enum PolicyEnforcement {
         for path in NestedRepositories.protectedPaths(relative: relative, roots: roots) where !known.contains(path) {
             if let resolved = RunRequest.canonicalPath(path) {
                 if !filesystem.protect.contains(resolved) { filesystem.protect.append(resolved) }
-            } else {
+            } else if guardsCreation(policy) || isInside(path, project) {
                 missing.append(MissingProtectedPath(path: MissingProtectedPath.danglingTarget(of: path) ?? path))
             }
         }

@@ -37,6 +37,11 @@ final class CreationGuardTests: XCTestCase {
                 except FileExistsError:
                     print("exists")'
                 exec 3>fd3.txt; echo three >&3; cat fd3.txt
+                mkdir -p src; python3 -c 'import os
+                open("n1", "w").close(); os.rename("n1", "src/n1"); os.rename("src/n1", "n2")
+                open("src/n3", "w").close(); os.rename("n2", "src/n3"); os.link("src/n3", "hl"); os.link("hl", "src/hl2")
+                print(sorted(os.listdir("src")), os.path.exists("hl"))'
+                rm -r src hl
                 python3 -c 'import socket
                 server = socket.socket(socket.AF_UNIX); server.bind("app.sock"); server.listen()
                 client = socket.socket(socket.AF_UNIX); client.connect("app.sock"); client.send(b"served")
@@ -59,6 +64,7 @@ final class CreationGuardTests: XCTestCase {
                 0o640
                 exists
                 three
+                ['hl2', 'n3'] True
                 served
                 sub
                 build/out2

@@ -246,7 +246,7 @@ final class ProtectionTests: XCTestCase {
             let sync = Harness.makeProject(for: .current, "sync")
             FileManager.default.createFile(atPath: project + "/edited", contents: Data("old\n".utf8))
             FileManager.default.createFile(atPath: project + "/replaced", contents: Data("old\n".utf8))
-            let run = Harness.launch([Harness.binary, "run", "--rw", sync] + arguments + ["--", "/bin/sh", "-c", """
+            let run = Harness.launch([Harness.binary, "run", "--ro", sync] + arguments + ["--", "/bin/sh", "-c", """
                 cat edited replaced; ls looked-up 2>/dev/null; echo ready
                 while [ ! -e \(sync)/go ]; do sleep 0.05; done
                 cat edited replaced never-looked-up; ls looked-up 2>/dev/null || echo looked-up-missing
