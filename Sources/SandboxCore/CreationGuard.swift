@@ -28,8 +28,14 @@ public struct CreationGuard {
     /// The directories holding protected names, for the warning above.
     let guardedDirectories: [String]
 
-    /// Whether this kernel has what the guard needs (Landlock's level, from `LandlockWall`).
-    public static func isAvailable(landlockABI: Int32) -> Bool { landlockABI >= 2 }
+    /// Whether this kernel has what the guard needs (Landlock's level, from `LandlockWall`),
+    /// and lets the init read the command's arguments: Yama's ptrace_scope 2 and 3 refuse
+    /// process_vm_readv to a process without CAP_SYS_PTRACE, so the init could make no name
+    /// next to a protected one (the command would get EACCES for every new file there).
+    public static func isAvailable(landlockABI: Int32) -> Bool {
+        let scope = CgroupDiscovery.readText("/proc/sys/kernel/yama/ptrace_scope").flatMap { Int($0.filter(\.isNumber)) } ?? 0
+        return landlockABI >= 2 && scope < 2
+    }
 
     init(guarded: [String], landlockABI: Int32) throws {
         guard Self.isAvailable(landlockABI: landlockABI) else {
