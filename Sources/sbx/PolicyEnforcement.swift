@@ -91,7 +91,20 @@ enum PolicyEnforcement {
 
     static func timeout(_ policy: EffectivePolicy) -> RunTimeout? {
         guard let value = policy.timeout, let seconds = Quantity.seconds(value.value) else { return nil }
-        return RunTimeout(seconds: seconds, text: value.value) { SbxCommand.printError($0) }
+        return RunTimeout(seconds: seconds, text: value.value, grace: testGrace ?? 10) { SbxCommand.printError($0) }
+    }
+
+    /// A test-only setting: in debug builds (the ones the tests run), SBX_TEST_GRACE_SECONDS
+    /// (0.1 to 10) shortens the grace between SIGTERM and SIGKILL, so that tests do not wait
+    /// 10 s each; release builds ignore it. The VM lane checks the real 10 s.
+    static var testGrace: Double? {
+        #if DEBUG
+        guard let text = getenv("SBX_TEST_GRACE_SECONDS").map({ String(cString: $0) }), let seconds = Double(text),
+              seconds >= 0.1, seconds <= 10 else { return nil }
+        return seconds
+        #else
+        return nil
+        #endif
     }
 
     /// Protected paths that do not exist (yet): candidates for a stub (a dangling symlink's

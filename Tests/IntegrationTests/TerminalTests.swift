@@ -114,4 +114,22 @@ final class TerminalTests: XCTestCase {
                        "control: int 0x80 works outside")
         XCTAssertEqual(Harness.sbx(["run", "--", project + "/int80"], as: .current, in: project).status, 128 + SIGSYS)
     }
+
+    func testX32SyscallKillsTheProcess() throws {
+        // getpid through the x32 ABI (the syscall instruction, with __X32_SYSCALL_BIT in the
+        // number): outside, the kernel answers (ENOSYS where x32 is not built in, as on Debian
+        // and Ubuntu); inside, the filter kills the process (SIGSYS).
+        let project = Harness.makeProject(for: .current)
+        let source = project + "/x32.c"
+        try """
+            int main(void){long r; __asm__ volatile("syscall":"=a"(r):"a"(0x40000000L|39L):"rcx","r11","memory");
+            return r == -38 || r > 0 ? 0 : 1;}
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let compiled = Harness.shell(["cc", "-o", project + "/x32", source])
+        XCTAssertEqual(compiled, 0, "cannot compile the probe: run scripts/install-deps")
+        guard compiled == 0 else { return }
+        XCTAssertEqual(Harness.launch([project + "/x32"], as: .current, in: project).finish().status, 0,
+                       "control: the x32 call returns outside")
+        XCTAssertEqual(Harness.sbx(["run", "--", project + "/x32"], as: .current, in: project).status, 128 + SIGSYS)
+    }
 }

@@ -35,6 +35,43 @@ check "tmpfs: the limit is said to be reached" grep -q "sbx: killed: memory limi
 check "control: the same write fits in /tmp without the limit" \
     "$SBX" run --profile ./tmpfs.toml -- dd if=/dev/zero of=/tmp/fill bs=1M count=100 status=none
 
+# 1c. No swap: the leaf's memory.swap.max is 0 while the run lasts (the limit is on memory, not
+#     memory plus swap; the guest has swap accounting even without a swap device).
+"$SBX" run --memory 50M -- sleep 3 & held=$!
+for _ in $(seq 100); do [ -n "$(leaves)" ] && break; sleep 0.1; done
+swap=$(cat "$(leaves | head -1)/memory.swap.max" 2>/dev/null)
+check "memory.swap.max of the run's leaf is 0 (it is ${swap:-missing})" test "$swap" = 0
+wait "$held"
+
+# 1d. --verbose's figures: time, peak memory, CPU time and processes, from the leaf, close to
+#     what the command did (60 MiB held, 5 children, 0.5 s of CPU), and the same in the audit file.
+out=$("$SBX" run --verbose --memory 200M --pids 50 -- python3 -c '
+import os, time
+block = bytearray(60 << 20)
+for i in range(0, len(block), 4096): block[i] = 1
+kids = []
+for _ in range(5):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(1)
+        os._exit(0)
+    kids.append(pid)
+end = time.process_time() + 0.5
+while time.process_time() < end: pass
+for k in kids: os.waitpid(k, 0)' 2>&1); rc=$?
+echo "$out" | tail -2
+line=$(grep '^sbx: run took' <<<"$out")
+check "--verbose: the usage line" grep -Eq '^sbx: run took [0-9]+\.[0-9]{3} s, peak memory [0-9.]+ MiB, [0-9.]+ s CPU, [0-9]+ processes at most; exit status 0$' <<<"$line"
+mib=$(sed -n 's/.*peak memory \([0-9.]*\) MiB.*/\1/p' <<<"$line")
+cpus=$(sed -n 's/.*, \([0-9.]*\) s CPU.*/\1/p' <<<"$line")
+procs=$(sed -n 's/.*, \([0-9]*\) processes at most.*/\1/p' <<<"$line")
+check "--verbose: peak memory ${mib:-?} MiB covers the 60 MiB held" awk -v m="${mib:-0}" 'BEGIN { exit !(m >= 60 && m < 200) }'
+check "--verbose: ${cpus:-?} s CPU covers the 0.5 s spent" awk -v c="${cpus:-0}" 'BEGIN { exit !(c >= 0.5 && c < 60) }'
+check "--verbose: ${procs:-?} processes at most (init, python and 5 children)" awk -v p="${procs:-0}" 'BEGIN { exit !(p >= 7 && p < 50) }'
+audit=$(sed -n 's/^sbx: audit: //p' <<<"$out")
+check "the audit file's exit has the same figures" \
+    grep -q '"event":"exit","status":0,.*"memory_peak_bytes":[0-9]*,"cpu_usec":[0-9]*,"pids_peak":'"${procs:-x}"',' "${audit:-/nonexistent}"
+
 # 2. Processes: a fork loop stops at pids.max, and while a sandbox is held at its limit, 40
 #    processes outside it still start (Python raises when a fork fails).
 out=$("$SBX" run --pids 20 -- sh -c 'for i in $(seq 60); do sleep 30 & done 2>/dev/null; echo started' 2>&1); rc=$?
@@ -66,9 +103,14 @@ echo "$out" | tail -1
 cpu=$(sed -n 's/.*, \([0-9.]*\) s CPU.*/\1/p' <<<"$out")
 check "cpu.max throttles a busy loop (${cpu:-?} s CPU in 3 s)" awk -v c="${cpu:-9}" 'BEGIN { exit !(c < 1.5) }'
 
-# 4. Timeout: a tree that ignores SIGTERM is killed after the grace period.
-out=$("$SBX" run --timeout 1s --memory 100M -- sh -c "trap '' TERM; sleep 100 & trap '' TERM; wait" 2>&1); rc=$?
+# 4. Timeout: a tree that ignores SIGTERM is killed after the grace period, the real 10 s (the
+#    integration tests shorten it with SBX_TEST_GRACE_SECONDS).
+started=$(date +%s)
+out=$(env -u SBX_TEST_GRACE_SECONDS "$SBX" run --timeout 1s --memory 100M -- sh -c "trap '' TERM; sleep 100 & trap '' TERM; wait" 2>&1); rc=$?
+took=$(( $(date +%s) - started ))
 check "timeout kills a tree that ignores SIGTERM (137)" test "$rc" = 137
+check "after the 10 s of grace (took ${took} s)" test "$took" -ge 10 -a "$took" -lt 40
+check "said: killed after 10 s of grace" grep -q "killed after 10 s of grace" <<<"$out"
 
 # 5. No leaf is left behind: after normal runs, and after kill -9 of sbx (swept by the next run).
 check "no leaf left after normal exits" test -z "$(leaves)"
