@@ -77,13 +77,15 @@ final class GitOverSSHTests: XCTestCase {
             }
             let script = { (ssh: String) in """
                 export GIT_SSH_COMMAND="\(ssh) -i $PWD/key -o UserKnownHostsFile=$PWD/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
-                rm -rf clone; git clone -q ssh://\(user)@git.test:\(port)\(server)/repo.git clone && cat clone/README && cd clone &&
+                git clone -q ssh://\(user)@git.test:\(port)\(server)/repo.git "$2" && cat "$2"/README && cd "$2" &&
                 echo "$1" > more && git add more && git -c user.name=t -c user.email=t@t.test commit -qm "$1" && git push -q origin HEAD:main && echo pushed
                 """ }
             // The tests' sbx is under the host's /tmp, which the sandbox does not see: --ro shows it.
             let flags = ["run", "--ro", Harness.binary, "--allow-domain", "git.test:\(port)", "--add-host", "git.test=127.0.0.1", "--verbose", "--", "/bin/sh", "-c"]
             // sbx's GIT_SSH_COMMAND, with the key and the known host added to it.
-            let result = Harness.sbx(flags + [script("$GIT_SSH_COMMAND"), "sh", "through sbx connect"], as: caller, in: project, timeout: 60)
+            // A clone of its own per run: a repository in the project is protected in the next run
+            // (its .git/config is a mount point, so it cannot be removed).
+            let result = Harness.sbx(flags + [script("$GIT_SSH_COMMAND"), "sh", "through sbx connect", "clone1"], as: caller, in: project, timeout: 60)
             XCTAssertEqual(result.stdout, "hello from git\npushed\n", "\(caller): \(result.stderr)")
             let sides = connectionProtocols(try auditEvents(result))
             XCTAssertEqual(sides, ["connect", "connect"], "\(caller): clone and push through sbx connect: \(result.stderr)")
@@ -91,7 +93,7 @@ final class GitOverSSHTests: XCTestCase {
             XCTAssertEqual(history.stdout, "through sbx connect\ninit\n", "\(caller): the push reached the host's repository: \(history.stderr)")
 
             // The control: plain ssh, which the transparent side carries.
-            let control = Harness.sbx(flags + [script("ssh"), "sh", "plain ssh"], as: caller, in: project, timeout: 60)
+            let control = Harness.sbx(flags + [script("ssh"), "sh", "plain ssh", "clone2"], as: caller, in: project, timeout: 60)
             XCTAssertEqual(control.stdout, "hello from git\npushed\n", "\(caller) control: \(control.stderr)")
             XCTAssertEqual(connectionProtocols(try auditEvents(control)), ["transparent", "transparent"], "\(caller) control")
         }
