@@ -147,8 +147,10 @@ public enum FilesystemView {
 
         if policy.hideHome { cover(policy.home) }
         // A home under /tmp or /run (CI runners, some containers) would vanish with the private
-        // directory; `home = "read-only"` says it is seen, so it is bound in.
-        if !policy.hideHome, policy.home != "/", privateDirectories.contains(where: { isInside(policy.home, $0) }) {
+        // directory; `home = "read-only"` says it is seen, so it is bound in. Never one in /proc
+        // or /dev: that bind would bring the host's over the sandbox's own (HOME=/proc showed
+        // the host's processes).
+        if !policy.hideHome, ["/tmp", "/run"].contains(where: { isInside(policy.home, $0) && policy.home != $0 }) {
             bind(policy.home, writable: false)
         }
         // $XDG_RUNTIME_DIR usually lives in /run and is gone with it; elsewhere, cover it.

@@ -89,6 +89,21 @@ final class ProfileRunTests: XCTestCase {
         }
     }
 
+    /// A home that is a private directory itself, or in /proc or /dev, is never bound in: the
+    /// bind would put the host's /tmp (its sockets) or /proc (its processes) over the sandbox's.
+    /// The control: the same probe on the host sees the host's.
+    func testAHomeInAPrivateDirectoryNeverBringsTheHostsIn() throws {
+        let marker = Harness.makeProject(for: .current, "marker")  // under the host's /tmp
+        let probe = "tr '\\0' ' ' < /proc/1/cmdline | cut -c1-14; ls \(marker) 2>/dev/null || echo no-host-tmp"
+        for home in ["/proc", "/proc/1", "/tmp", "/dev"] {
+            let result = Harness.sbx(["run", "--", "/bin/sh", "-c", probe], as: .current, in: Harness.makeProject(for: .current),
+                                     environment: ["HOME": home])
+            XCTAssertEqual(result.stdout, "sbx __sbx_init\nno-host-tmp\n", "HOME=\(home): \(result.stderr)")
+        }
+        let control = Harness.launch(["/bin/sh", "-c", probe], as: .current, in: "/").finish()
+        XCTAssertNotEqual(control.stdout, "sbx __sbx_init\nno-host-tmp\n", control.stderr)
+    }
+
     func testProfileFileHidesAndGrants() throws {
         for caller in Harness.callers {
             let project = Harness.makeProject(for: caller)
