@@ -9,13 +9,34 @@ import CSandbox
 /// `.git` is a file (a submodule, a worktree) has its hooks and config where the file points,
 /// and a repository's submodules keep theirs in `.git/modules/NAME`: both are protected too.
 public enum NestedRepositories {
-    /// The directories below `root` that hold a `.git` (`sbx_find_repositories`).
-    public static func find(below root: String) -> [String] {
-        var length = 0
-        guard let bytes = sbx_find_repositories(root, &length) else { return [] }
-        defer { free(bytes) }
-        return UnsafeBufferPointer(start: UnsafeMutableRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: length)
-            .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    /// The repositories below a root at the start of a run, and the means to tell which ones
+    /// were made during it (`made()`), reading again only the directories modified since.
+    public final class Walk {
+        private let tree: OpaquePointer?
+        /// The directories below the root that held a `.git` at the walk.
+        public let repositories: [String]
+
+        public init(root: String) {
+            tree = sbx_tree_walk(root)
+            var length = 0
+            repositories = tree.map { Walk.paths(sbx_tree_repositories($0, &length), length) } ?? []
+        }
+
+        deinit { sbx_tree_free(tree) }
+
+        /// The repositories below the root now that were not there at the walk.
+        public func made() -> [String] {
+            guard let tree else { return [] }
+            var length = 0
+            return Walk.paths(sbx_tree_new_repositories(tree, &length), length).filter { !repositories.contains($0) }
+        }
+
+        private static func paths(_ bytes: UnsafeMutablePointer<CChar>?, _ length: Int) -> [String] {
+            guard let bytes else { return [] }
+            defer { free(bytes) }
+            return UnsafeBufferPointer(start: UnsafeMutableRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: length)
+                .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// The paths `relative` (to a repository root, as the profile's protect entries are to the

@@ -8,7 +8,7 @@ enum FilesystemReport {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project, createMissing: false)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path)).filter { !filesystem.protect.contains($0) }
         let elsewhere = PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project,
-                                                            repositories: NestedRepositories.find(below: project))
+                                                            repositories: NestedRepositories.Walk(root: project).repositories)
         let state = PolicyEnforcement.hideState(try HostUser.stateDirectory(environment: HostUser.environment(), home: home),
                                                 in: &filesystem, project: project)
         let runtime = EnvironmentPolicy.current().first { $0.hasPrefix("XDG_RUNTIME_DIR=") }.map { String($0.dropFirst(16)) }

@@ -48,9 +48,9 @@ struct RunCommand: ParsableCommand {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
-        let repositories = NestedRepositories.find(below: project)
+        let repositories = NestedRepositories.Walk(root: project)
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
-            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project, repositories: repositories)
+            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project, repositories: repositories.repositories)
         let notHeld = PolicyEnforcement.holdMissing(missing, in: &filesystem, project: project, policy: policy, work: overlayWork.make)
         let overlays = filesystem.stubOverlays
         for (reason, paths) in notHeld {
@@ -130,7 +130,7 @@ struct RunCommand: ParsableCommand {
         // Repositories made during the run had nothing protected: their hooks and config are
         // the command's (only where the profile protects .git/hooks or .git/config).
         let protectsGit = policy.protect.contains { $0.path == project + "/.git/hooks" || $0.path == project + "/.git/config" }
-        let newRepositories = protectsGit ? NestedRepositories.find(below: project).filter { !repositories.contains($0) } : []
+        let newRepositories = protectsGit ? repositories.made() : []
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode,
                created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 }, repositories: newRepositories)
         throw ExitCode(status)
