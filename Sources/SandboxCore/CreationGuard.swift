@@ -117,6 +117,7 @@ public struct CreationGuard {
                 + " new names next to the missing protected paths (" + guardedDirectories.joined(separator: ", ") + ")\n").utf8)
             _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
+        if listener >= 0 { sbx_guard_prefer_sync_wakeup(listener) }
         return max(listener, -1)
     }
 

@@ -23,6 +23,8 @@ int sbx_guard_load_filter(void);
 int sbx_guard_configure(const sbx_guard_name *names, int name_count,
                         const sbx_guard_directory *grants, int grant_count,
                         const sbx_guard_directory *refused, int refused_count);
+// Asks the kernel to switch to the init at once on a notification (Linux 6.6; else nothing).
+void sbx_guard_prefer_sync_wakeup(int listener);
 // Answers one notification from `listener`: 0, or -errno when the listener is unusable.
 int sbx_guard_serve(int listener);
 // The Landlock rights the extra layer handles (and grants below `grants`).
