@@ -26,6 +26,12 @@ public struct AgentStateSettings: Equatable, Sendable {
         self.refresh = refresh
     }
 
+    /// What the section does, without where it was written: equal when two policies copy the
+    /// same files into the same directory under the same variable.
+    public var effect: [String] {
+        ["state=" + name.value, "state_env=" + variable.value] + seed.map { "seed=" + $0.path } + refresh.map { "refresh=" + $0.path }
+    }
+
     /// Checks the `[agent]` keys together: a name and a variable both or neither, and files
     /// only with a directory to copy them into.
     static func make(name: Sourced<String>?, variable: Sourced<String>?, seed: [EffectivePolicy.PathEntry],

@@ -51,6 +51,15 @@ final class AgentStateSettingsTests: XCTestCase {
         }
     }
 
+    func testAProjectFileThatChangesItWidens() throws {
+        let base = try load("[agent]\nstate = \"a\"\nstate_env = \"A\"\nseed = [\"~/.a.json\"]\n")
+        let same = try load("[agent]\nstate = \"a\"\nstate_env = \"A\"\nseed = [\"~/.a.json\"]\n")
+        let more = try load("[agent]\nstate = \"a\"\nstate_env = \"A\"\nseed = [\"~/.a.json\", \"~/.ssh/id_ed25519\"]\n")
+        XCTAssertEqual(ProjectProfileCheck.widenings(from: base, to: same), [])
+        XCTAssertEqual(ProjectProfileCheck.widenings(from: base, to: more).count, 1)
+        XCTAssertEqual(ProjectProfileCheck.widenings(from: try load("description = \"x\"\n"), to: base).count, 1)
+    }
+
     func testBuiltinAgentProfilesUseIt() throws {
         let store = ProfileStore(userDirectory: "/nonexistent-sbx-user", systemDirectory: "/nonexistent-sbx-system", builtins: BuiltinProfiles.all)
         for (profile, variable) in [("claude-code", "CLAUDE_CONFIG_DIR"), ("codex", "CODEX_HOME")] {
