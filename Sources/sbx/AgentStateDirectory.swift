@@ -10,18 +10,18 @@ import SandboxCore
 /// what a run puts there (an MCP server, a hook, a notify command) reaches later sandboxed
 /// runs only. The state directory itself stays hidden; this one is a writable root inside it.
 enum AgentStateDirectory {
-    /// `policy` with the directory writable and the variable set to it. `seeding`: copy the
-    /// host's files in (a run); `sbx explain` only shows where the directory is.
+    /// `policy` with the directory writable and the variable set to it. `seeding`: create the
+    /// directory and copy the host's files in (a run); `sbx explain` only shows where it is.
     static func apply(_ policy: EffectivePolicy, state: String, seeding: Bool) throws -> EffectivePolicy {
         guard let agent = policy.agentState else { return policy }
         let directory = state + "/agents/" + agent.name.value
-        try makeDirectories(directory, mode: 0o700)
         if seeding {
+            try makeDirectories(directory, mode: 0o700)
             for entry in agent.seed { try copy(entry.path, into: directory, onlyWhenMissing: true) }
             for entry in agent.refresh { try copy(entry.path, into: directory, onlyWhenMissing: false) }
         }
         var policy = policy
-        policy.write.append(EffectivePolicy.PathEntry(path: directory, createIfMissing: false, origin: agent.name.origin))
+        policy.write.append(EffectivePolicy.PathEntry(path: directory, createIfMissing: true, origin: agent.name.origin))
         policy.envSet[agent.variable.value] = Sourced(directory, agent.variable.origin)
         return policy
     }

@@ -51,9 +51,12 @@ final class AgentStateTests: XCTestCase {
             XCTAssertTrue(result.stdout.contains("LOGIN-INSIDE"), "\(caller): \(result.stdout) \(result.stderr)")
             XCTAssertEqual(read(home + "/.agent-login"), "LOGIN-2", "\(caller): the host's login was written")
 
-            // `sbx explain` names the directory and the variable, and copies nothing.
+            // `sbx explain` names the directory and the variable, and creates nothing.
+            let other = state + "-explained"
+            try write(String(read(profile)).replacingOccurrences(of: "\"\(name)\"", with: "\"\(name)-explained\""), profile, age: 0)
             let explain = Harness.sbx(["explain", "--profile", profile], as: caller, in: project, environment: ["HOME": home])
-            XCTAssertTrue(explain.stdout.contains("agent.state") && explain.stdout.contains("IT_AGENT_DIR=" + state), "\(caller): \(explain.stdout)")
+            XCTAssertTrue(explain.stdout.contains("agent.state") && explain.stdout.contains("IT_AGENT_DIR=" + other), "\(caller): \(explain.stdout)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: other), "\(caller): explain created \(other)")
         }
     }
 
