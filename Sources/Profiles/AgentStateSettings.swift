@@ -41,8 +41,9 @@ public struct AgentStateSettings: Equatable, Sendable {
                 throw ProfileError(given.origin, keyPath: name == nil ? "agent.state_env" : "agent.state",
                                    "agent.state and agent.state_env go together: the directory's name and the variable that points the agent at it")
             }
-            if let file = (seed + refresh).first {
-                throw ProfileError(file.origin, keyPath: "agent.seed", "'\(file.path)' has nowhere to be copied: set agent.state and agent.state_env")
+            if let file = seed.first ?? refresh.first {
+                throw ProfileError(file.origin, keyPath: seed.isEmpty ? "agent.refresh" : "agent.seed",
+                                   "'\(file.path)' has nowhere to be copied: set agent.state and agent.state_env")
             }
             return nil
         }
@@ -55,8 +56,10 @@ public struct AgentStateSettings: Equatable, Sendable {
         guard let first = variable.value.first, variableCharacters, !first.isNumber else {
             throw ProfileError(variable.origin, keyPath: "agent.state_env", "'\(variable.value)' is not a variable name")
         }
-        for file in seed + refresh where file.createIfMissing {
-            throw ProfileError(file.origin, keyPath: "agent.seed", "'\(file.path)/' is a directory: name the files to copy")
+        for (key, files) in [("agent.seed", seed), ("agent.refresh", refresh)] {
+            if let directory = files.first(where: \.createIfMissing) {
+                throw ProfileError(directory.origin, keyPath: key, "'\(directory.path)/' is a directory: name the files to copy")
+            }
         }
         return AgentStateSettings(name: name, variable: variable, seed: seed, refresh: refresh)
     }
