@@ -119,6 +119,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.record({})
+        # No WebSockets here (Codex tries its Responses stream over one first): 426 sends it
+        # to plain HTTPS.
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.send_response(426)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         path = self.path.split("?")[0]
         if path.endswith("/models"):
             self.send_json({"object": "list", "data": [], "models": []})
