@@ -59,6 +59,17 @@ def secrets_hidden(lane, profile, home, project, extra_paths=()):
     assert not leaked, f"readable inside: {leaked}"
 
 
+def outside_environment(lane, home):
+    """For the controls run outside the sandbox: no proxy of sbx's there, so every proxy
+    variable points at a closed loopback port and the agents' optional traffic is off;
+    whatever they might try to reach stays on loopback."""
+    closed = "http://127.0.0.1:9"
+    return dict(lane.environment(home), HTTPS_PROXY=closed, HTTP_PROXY=closed, ALL_PROXY=closed,
+                https_proxy=closed, http_proxy=closed, all_proxy=closed, NO_PROXY="", no_proxy="",
+                DISABLE_TELEMETRY="1", DISABLE_ERROR_REPORTING="1", DISABLE_AUTOUPDATER="1",
+                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+
+
 def agent_directory(home, name):
     return os.path.join(home, ".local/state/sbx/agents", name)
 
@@ -147,7 +158,7 @@ def claude_code(lane):
         assert "touch PWNED" in (read(os.path.join(state, "settings.json")) or ""), "control: the hook was not written inside"
         assert (read(host_state), read(host_settings)) == before, "the host's ~/.claude.json or settings.json changed"
         # Control: the same command outside the sandbox does change the host's configuration.
-        outside = subprocess.run(add, cwd=project, env=lane.environment(home), capture_output=True, text=True, timeout=120)
+        outside = subprocess.run(add, cwd=project, env=outside_environment(lane, home), capture_output=True, text=True, timeout=120)
         assert "sbx-planted" in (read(host_state) or ""), f"control outside failed: {shown(outside.stdout + outside.stderr)}"
         write(host_state, before[0])
 
@@ -230,7 +241,7 @@ def codex(lane):
         inside = read(os.path.join(state, "config.toml")) or ""
         assert "sbx-planted" in inside and "PWNED" in inside, f"control: not written to the sandbox's own copy: {inside[:300]}"
         assert read(host_config) == before, f"the host's config.toml changed: {read(host_config)[:300]}"
-        outside = subprocess.run(add, cwd=project, env=lane.environment(home), capture_output=True, text=True, timeout=120)
+        outside = subprocess.run(add, cwd=project, env=outside_environment(lane, home), capture_output=True, text=True, timeout=120)
         assert "sbx-planted" in (read(host_config) or ""), f"control outside failed: {shown(outside.stdout + outside.stderr)}"
         write(host_config, before)
 
