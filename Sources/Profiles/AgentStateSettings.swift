@@ -18,31 +18,38 @@ public struct AgentStateSettings: Equatable, Sendable {
     /// Host files copied in whenever the host's is newer than the copy: logins and settings
     /// the user changes outside.
     public let refresh: [EffectivePolicy.PathEntry]
+    /// Host paths (directories of commands, skills) that appear in the directory as symbolic
+    /// links by their base name: read where the sandbox sees them (read-only in a read-only
+    /// home), never copied.
+    public let link: [EffectivePolicy.PathEntry]
 
-    public init(name: Sourced<String>, variable: Sourced<String>, seed: [EffectivePolicy.PathEntry], refresh: [EffectivePolicy.PathEntry]) {
+    public init(name: Sourced<String>, variable: Sourced<String>, seed: [EffectivePolicy.PathEntry],
+                refresh: [EffectivePolicy.PathEntry], link: [EffectivePolicy.PathEntry] = []) {
         self.name = name
         self.variable = variable
         self.seed = seed
         self.refresh = refresh
+        self.link = link
     }
 
     /// What the section does, without where it was written: equal when two policies copy the
     /// same files into the same directory under the same variable.
     public var effect: [String] {
         ["state=" + name.value, "state_env=" + variable.value] + seed.map { "seed=" + $0.path } + refresh.map { "refresh=" + $0.path }
+            + link.map { "link=" + $0.path }
     }
 
     /// Checks the `[agent]` keys together: a name and a variable both or neither, and files
     /// only with a directory to copy them into.
     static func make(name: Sourced<String>?, variable: Sourced<String>?, seed: [EffectivePolicy.PathEntry],
-                     refresh: [EffectivePolicy.PathEntry]) throws -> AgentStateSettings? {
+                     refresh: [EffectivePolicy.PathEntry], link: [EffectivePolicy.PathEntry]) throws -> AgentStateSettings? {
         guard let name, let variable else {
             if let given = name ?? variable {
                 throw ProfileError(given.origin, keyPath: name == nil ? "agent.state_env" : "agent.state",
                                    "agent.state and agent.state_env go together: the directory's name and the variable that points the agent at it")
             }
-            if let file = seed.first ?? refresh.first {
-                throw ProfileError(file.origin, keyPath: seed.isEmpty ? "agent.refresh" : "agent.seed",
+            if let file = seed.first ?? refresh.first ?? link.first {
+                throw ProfileError(file.origin, keyPath: !seed.isEmpty ? "agent.seed" : !refresh.isEmpty ? "agent.refresh" : "agent.link",
                                    "'\(file.path)' has nowhere to be copied: set agent.state and agent.state_env")
             }
             return nil
@@ -61,6 +68,6 @@ public struct AgentStateSettings: Equatable, Sendable {
                 throw ProfileError(directory.origin, keyPath: key, "'\(directory.path)/' is a directory: name the files to copy")
             }
         }
-        return AgentStateSettings(name: name, variable: variable, seed: seed, refresh: refresh)
+        return AgentStateSettings(name: name, variable: variable, seed: seed, refresh: refresh, link: link)
     }
 }

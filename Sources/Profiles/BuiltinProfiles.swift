@@ -123,9 +123,10 @@ allow = [
 # read-only: inside, CLAUDE_CONFIG_DIR names a directory of sbx's (STATE/agents/claude-code,
 # STATE being ~/.local/state/sbx), used by sandboxed runs only. It starts as a copy of your
 # ~/.claude.json; your login, settings and CLAUDE.md are copied in again whenever yours are
-# newer. Onboarding and trust persist across sandboxed runs; an MCP server or hook added inside
-# never reaches the claude you start outside. Log in outside (or set ANTHROPIC_API_KEY or
-# CLAUDE_CODE_OAUTH_TOKEN): a login made inside stays inside.
+# newer, and your commands, agents and skills are linked in, read-only. Onboarding and trust
+# persist across sandboxed runs; an MCP server or hook added inside never reaches the claude
+# you start outside. Log in outside (or set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN): a
+# login made inside stays inside.
 #
 # Not allowed, on purpose: sentry.io and statsig.com (third-party services anyone can send
 # data to; error reporting is switched off below), the auto-updater (it would replace the
@@ -162,6 +163,12 @@ refresh = [
     "${env:CLAUDE_CONFIG_DIR}/.credentials.json",
     "${env:CLAUDE_CONFIG_DIR}/settings.json",
     "${env:CLAUDE_CONFIG_DIR}/CLAUDE.md",
+]
+# Shown as links to yours, read-only: your commands, agents and skills.
+link = [
+    "~/.claude/commands",
+    "~/.claude/agents",
+    "~/.claude/skills",
 ]
 
 [env]

@@ -143,7 +143,8 @@ public struct EffectivePolicy: Sendable {
         tty = bool("process.tty") ?? Sourced(true, Self.builtinDefault)
         hostname = string("process.hostname") ?? Sourced("sbx", Self.builtinDefault)
         agentState = try AgentStateSettings.make(name: string("agent.state"), variable: string("agent.state_env"),
-                                                 seed: try paths("agent.seed"), refresh: try paths("agent.refresh"))
+                                                 seed: try paths("agent.seed"), refresh: try paths("agent.refresh"),
+                                                 link: try paths("agent.link"))
         self.notes = notes
     }
 

@@ -56,6 +56,7 @@ public struct PolicyReport {
             add("agent.state_env", agent.variable.value, agent.variable.origin)
             for entry in agent.seed { add("agent.seed", entry.path, entry.origin) }
             for entry in agent.refresh { add("agent.refresh", entry.path, entry.origin) }
+            for entry in agent.link { add("agent.link", entry.path, entry.origin) }
         }
         return rows
     }

@@ -70,6 +70,7 @@ public enum ProfileSchema {
         Key(path: "agent.state_env", kind: .string, summary: "the variable set to that directory inside (CLAUDE_CONFIG_DIR, CODEX_HOME)"),
         Key(path: "agent.seed", kind: .stringList, summary: "host files copied into it when its copy is missing"),
         Key(path: "agent.refresh", kind: .stringList, summary: "host files copied into it when the host's is newer"),
+        Key(path: "agent.link", kind: .stringList, summary: "host paths shown in it as symbolic links (read where the sandbox sees them)"),
     ]
 
     public static let sections: Set<String> = Set(keys.compactMap { key in

@@ -19,11 +19,25 @@ enum AgentStateDirectory {
             try makeDirectories(directory, mode: 0o700)
             for entry in agent.seed { try copy(entry.path, into: directory, onlyWhenMissing: true) }
             for entry in agent.refresh { try copy(entry.path, into: directory, onlyWhenMissing: false) }
+            for entry in agent.link { try link(entry.path, into: directory) }
         }
         var policy = policy
         policy.write.append(EffectivePolicy.PathEntry(path: directory, createIfMissing: true, origin: agent.name.origin))
         policy.envSet[agent.variable.value] = Sourced(directory, agent.variable.origin)
         return policy
+    }
+
+    /// A symbolic link DIRECTORY/its-name -> `source`, made when nothing has that name yet and
+    /// the source exists. What is linked is read where the sandbox sees it (read-only in a
+    /// read-only home); a run may replace the link in its own directory, never the source.
+    static func link(_ source: String, into directory: String) throws {
+        var info = stat()
+        guard stat(source, &info) == 0 else { return }
+        let target = directory + "/" + source[source.index(after: source.lastIndex(of: "/")!)...]
+        if lstat(target, &info) == 0 { return }
+        guard symlink(source, target) == 0 || errno == EEXIST else {
+            throw SandboxError.system("link \(target) to \(source)", errno: errno)
+        }
     }
 
     /// Copies the host's regular file `source` to DIRECTORY/its-name, when the copy is missing

@@ -24,7 +24,11 @@ final class AgentStateTests: XCTestCase {
                 state_env = "IT_AGENT_DIR"
                 seed = ["~/.agent.json"]
                 refresh = ["~/.agent-login"]
+                link = ["~/commands"]
                 """, profile, age: 0)
+            try FileManager.default.createDirectory(atPath: home + "/commands", withIntermediateDirectories: true)
+            if caller == .unprivileged { chown(home + "/commands", Harness.unprivilegedIDs.uid, Harness.unprivilegedIDs.gid) }
+            try write("HOST-COMMAND", home + "/commands/hello.md", age: 0)
             try write("HOST-STATE-1", home + "/.agent.json", age: 1000)
             try write("LOGIN-1", home + "/.agent-login", age: 1000)
             func run(_ script: String) -> RunResult {
@@ -39,6 +43,11 @@ final class AgentStateTests: XCTestCase {
             XCTAssertTrue(result.stdout.contains("dir=" + state), "\(caller): \(result.stdout)")
             XCTAssertEqual(read(home + "/.agent.json"), "HOST-STATE-1", "\(caller): the host's file was written")
             XCTAssertEqual(read(state + "/.agent.json"), "PLANTED\n", "\(caller): control: the write inside did not land in sbx's copy")
+
+            // A linked directory is read through the link, and stays the host's, read-only.
+            result = run(#"cat "$IT_AGENT_DIR/commands/hello.md"; echo; echo x > "$IT_AGENT_DIR/commands/planted.md" || echo REFUSED"#)
+            XCTAssertTrue(result.stdout.contains("HOST-COMMAND\nREFUSED"), "\(caller): \(result.stdout) \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: home + "/commands/planted.md"), "\(caller): planted into the host's directory")
 
             // The host's files change: the seeded one stays the sandbox's own, the refreshed one follows.
             try write("HOST-STATE-2", home + "/.agent.json", age: 500)

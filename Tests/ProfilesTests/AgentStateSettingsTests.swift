@@ -16,6 +16,7 @@ final class AgentStateSettingsTests: XCTestCase {
             state_env = "CLAUDE_CONFIG_DIR"
             seed = ["~/.claude.json", "${env:CLAUDE_CONFIG_DIR}/.claude.json"]
             refresh = ["~/.claude/.credentials.json"]
+            link = ["~/.claude/commands"]
             """)
         let agent = try XCTUnwrap(policy.agentState)
         XCTAssertEqual(agent.name.value, "claude-code")
@@ -23,6 +24,7 @@ final class AgentStateSettingsTests: XCTestCase {
         // The entry naming an unset variable is dropped, as in filesystem lists.
         XCTAssertEqual(agent.seed.map(\.path), ["/home/u/.claude.json"])
         XCTAssertEqual(agent.refresh.map(\.path), ["/home/u/.claude/.credentials.json"])
+        XCTAssertEqual(agent.link.map(\.path), ["/home/u/.claude/commands"])
         XCTAssertTrue(PolicyReport(policy: policy, enforcement: []).rows.contains { $0.key == "agent.state" && $0.value == "claude-code" })
     }
 
@@ -31,7 +33,8 @@ final class AgentStateSettingsTests: XCTestCase {
     }
 
     func testHalfASectionIsAnError() {
-        for text in ["[agent]\nstate = \"x\"\n", "[agent]\nstate_env = \"X\"\n", "[agent]\nseed = [\"~/.x\"]\n"] {
+        for text in ["[agent]\nstate = \"x\"\n", "[agent]\nstate_env = \"X\"\n", "[agent]\nseed = [\"~/.x\"]\n",
+                     "[agent]\nlink = [\"~/.x\"]\n"] {
             XCTAssertThrowsError(try load(text), text) { error in
                 XCTAssertTrue("\(error)".contains("agent."), "\(error)")
             }

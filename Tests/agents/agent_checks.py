@@ -98,6 +98,7 @@ def claude_code(lane):
     write(host_state, json.dumps({"numStartups": 3, "sbxSeedMarker": "SBX-SEED-STATE", "mcpServers": {}}))
     write(host_settings, json.dumps({"env": {"SBX_SEEDED_SETTING": "1"}}))
     write(os.path.join(home, ".claude", "CLAUDE.md"), "SBX-USER-MEMORY\n")
+    write(os.path.join(home, ".claude", "commands", "sbx-hello.md"), "SBX-USER-COMMAND\n")
     write(os.path.join(home, ".codex", "auth.json"), '{"OPENAI_API_KEY": "SBX-SECRET-OTHER"}')
     before = (read(host_state), read(host_settings))
     state = agent_directory(home, agent)
@@ -120,6 +121,11 @@ def claude_code(lane):
         status, output = lane.sbx_run(agent, ["/bin/sh", "-c", 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md" "$CLAUDE_CONFIG_DIR/settings.json"'],
                                       home, project, environment, flags)
         assert "SBX-USER-MEMORY" in output and "SBX_SEEDED_SETTING" in output, f"not seen inside: {shown(output)}"
+        # The user's commands are linked in, read-only.
+        script = 'cat "$CLAUDE_CONFIG_DIR/commands/sbx-hello.md"; echo x > "$CLAUDE_CONFIG_DIR/commands/planted.md" || echo REFUSED'
+        status, output = lane.sbx_run(agent, ["/bin/sh", "-c", script], home, project, environment, flags)
+        assert "SBX-USER-COMMAND" in output and "REFUSED" in output, f"commands: {shown(output)}"
+        assert not os.path.exists(os.path.join(home, ".claude", "commands", "planted.md")), "planted into ~/.claude/commands"
 
     def interactive():
         # First start: onboarding (theme, API key, trust) answered as a user would.
@@ -164,7 +170,7 @@ def claude_code(lane):
 
     lane.check(agent, "--version", version)
     lane.check(agent, "a prompt without a terminal reaches the fake API and prints its answer", prompt)
-    lane.check(agent, "its configuration directory is seeded from the host's", seeded)
+    lane.check(agent, "its configuration directory is seeded from the host's, its commands linked in read-only", seeded)
     lane.check(agent, "interactive: past onboarding and trust, an answer; a second start asks nothing", interactive)
     lane.check(agent, "an MCP server and a hook added inside stay out of the host's configuration (control: outside they land)", plants_stay_inside)
     lane.check(agent, "other tools' secrets are hidden", lambda: secrets_hidden(lane, agent, home, project,
