@@ -18,8 +18,10 @@ run: release
 # Unit tests, then the integration tests that run the built binary in real sandboxes (as root
 # they also run every escape attempt as an unprivileged user, created if missing). XCTest only:
 # there are no Swift Testing suites, whose empty run would close the log with "0 tests".
-# Then the cgroup v2 lane (Tests/vm/run): limits enforced in a QEMU guest, root only; at the
-# end, what was skipped and why (scripts/test).
+# Then the cgroup v2 lane (Tests/vm/run): limits enforced in a QEMU guest, root only; then the
+# agents lane (Tests/agents/run): Claude Code, Codex and aider, pinned and installed with pip
+# into .build/agents, under their profiles against local fakes of their APIs, root only; at
+# the end, what was skipped and why (scripts/test).
 test: build
 	SWIFT=$(SWIFT) ./scripts/test
 

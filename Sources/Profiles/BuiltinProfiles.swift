@@ -50,6 +50,13 @@ hide = [
     "!~/.aider/oauth-keys.env",             # its own OpenRouter key
     "!~/.env",                              # aider's documented place for API keys
 ]
+# Read-only inside the writable ~/.aider: aider loads it as variables at its next start,
+# inside the sandbox or not, and AIDER_* variables name commands (AIDER_LINT_CMD,
+# AIDER_TEST_CMD). Not covered: the project's .aider.conf.yml and .env, which aider reads the
+# same way; a missing protected path is held by an empty directory, which aider cannot read.
+protect = [
+    "~/.aider/oauth-keys.env",
+]
 
 [env]
 pass = [
@@ -58,7 +65,18 @@ pass = [
     "GEMINI_API_KEY",
     "DEEPSEEK_API_KEY",
     "OPENROUTER_API_KEY",
+    "OPENAI_API_BASE",                      # an OpenAI-compatible server (add its host below)
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
 ]
+# Aider needs a git identity: without one it writes user.name and user.email into the
+# project's .git/config, which is protected, and stops with a traceback. Set one on the host
+# once (git config --global user.name/user.email; ~/.gitconfig is visible read-only), or pass
+# one for the run with --env GIT_CONFIG_COUNT=2 --env GIT_CONFIG_KEY_0=user.name ... (git's
+# own variables, which aider's `git config --get` reads). A fixed identity is not set here:
+# it would replace yours in every commit aider makes.
 # No self-update from inside (aider's install is read-only here) and no analytics.
 set = { AIDER_CHECK_UPDATE = "false", AIDER_ANALYTICS = "false" }
 
@@ -98,8 +116,17 @@ allow = [
 #     getDangerousDirectories, ~/.claude/debug writable) and README.md "Mandatory Deny Paths"
 #   - github.com/nikvdp/cco issues 23 and 37, github.com/github/gh-aw-firewall pull 911:
 #     ~/.claude.json is written through a temporary file renamed over it, which fails on a
-#     read-only home; Claude Code then falls back to writing the file in place (this profile
-#     relies on that fallback; two sessions at once may race on the file)
+#     read-only home
+#
+# Claude Code's state (~/.claude.json: onboarding, trusted folders, MCP servers) and its
+# settings (hooks) hold commands it runs later. So the host's ~/.claude and ~/.claude.json stay
+# read-only: inside, CLAUDE_CONFIG_DIR names a directory of sbx's (STATE/agents/claude-code,
+# STATE being ~/.local/state/sbx), used by sandboxed runs only. It starts as a copy of your
+# ~/.claude.json; your login, settings and CLAUDE.md are copied in again whenever yours are
+# newer, and your commands, agents and skills are linked in, read-only. Onboarding and trust
+# persist across sandboxed runs; an MCP server or hook added inside never reaches the claude
+# you start outside. Log in outside (or set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN): a
+# login made inside stays inside.
 #
 # Not allowed, on purpose: sentry.io and statsig.com (third-party services anyone can send
 # data to; error reporting is switched off below), the auto-updater (it would replace the
@@ -111,29 +138,37 @@ allow = [
 # profile does not allow them: add [seccomp] nested_userns = true in your own profile if you
 # turn it on.
 
-description = "Claude Code: Anthropic API and login only, ~/.claude writable"
+description = "Claude Code: Anthropic API and login only, its configuration in a sandbox-only directory"
 extends = ["default", "node"]
 
 [filesystem]
 write = [
-    "~/.claude/",                          # settings, sessions, todos, OAuth tokens
-    "~/.claude.json",                       # state: onboarding, projects, MCP servers
-    "${env:CLAUDE_CONFIG_DIR}",             # replaces both when set (unset: dropped)
     "${XDG_CACHE_HOME}/claude-cli-nodejs/", # MCP server logs
     "${XDG_STATE_HOME}/claude",             # native installs' version locks, if present
 ]
-hide = [
-    "!~/.claude/.credentials.json",         # its own login
-    "!~/.claude.json",
+
+[agent]
+state = "claude-code"
+state_env = "CLAUDE_CONFIG_DIR"
+# Copied once: from then on the sandbox's own (onboarding, trusted folders).
+seed = [
+    "~/.claude.json",
+    "${env:CLAUDE_CONFIG_DIR}/.claude.json", # yours, when you moved it (unset: dropped)
 ]
-# Read-only inside the writable ~/.claude: hooks and MCP servers configured there run the
-# next time Claude Code starts, inside the sandbox or not.
-protect = [
+# Copied whenever yours is newer: your login, settings and instructions.
+refresh = [
+    "~/.claude/.credentials.json",
     "~/.claude/settings.json",
-    "~/.claude/commands/",
-    "~/.claude/agents/",
-    "~/.claude/skills/",
-    "~/.claude/plugins/",
+    "~/.claude/CLAUDE.md",
+    "${env:CLAUDE_CONFIG_DIR}/.credentials.json",
+    "${env:CLAUDE_CONFIG_DIR}/settings.json",
+    "${env:CLAUDE_CONFIG_DIR}/CLAUDE.md",
+]
+# Shown as links to yours, read-only: your commands, agents and skills.
+link = [
+    "~/.claude/commands",
+    "~/.claude/agents",
+    "~/.claude/skills",
 ]
 
 [env]
@@ -143,7 +178,6 @@ pass = [
     "ANTHROPIC_BASE_URL",
     "ANTHROPIC_MODEL",
     "CLAUDE_CODE_OAUTH_TOKEN",
-    "CLAUDE_CONFIG_DIR",
 ]
 set = { DISABLE_AUTOUPDATER = "1", DISABLE_ERROR_REPORTING = "1" }
 
@@ -188,25 +222,33 @@ allow = [
 # CAP_SETFCAP for that, and nothing inside has it), so Codex's bubblewrap fails; run sbx as
 # your own user, or have Codex use Landlock: codex -c features.use_legacy_landlock=true.
 # Login inside the sandbox: no browser can reach Codex's local callback server from outside;
-# use `codex login --device-auth`, an API key, or log in outside first (~/.codex/auth.json).
+# use an API key, or log in outside first (~/.codex/auth.json is copied in).
 # Not allowed: Codex's update check (GitHub); OpenTelemetry export, off unless configured.
 
-description = "Codex CLI: OpenAI API and ChatGPT login only, ~/.codex writable, nested user namespaces for its own sandbox"
+description = "Codex CLI: OpenAI API and ChatGPT login only, its configuration in a sandbox-only directory, nested user namespaces for its own sandbox"
 extends = ["default"]
 
-[filesystem]
-write = [
-    "~/.codex/",                            # config, auth.json, sessions, logs, history, tmp
-    "${env:CODEX_HOME}",                    # replaces it when set (unset: dropped)
-]
-hide = [
-    "!~/.codex/auth.json",                  # its own login
-]
-# Read-only inside the writable ~/.codex: MCP servers, notify commands and sandbox_mode set
-# there apply the next time Codex starts, inside the sandbox or not. (Codex writes this file
-# when you trust a project or change a default; do that outside the sandbox.)
-protect = [
+# Codex keeps trusted projects in config.toml beside its MCP servers and `notify` command,
+# which it runs later. So the host's ~/.codex stays read-only: inside, CODEX_HOME names a
+# directory of sbx's (STATE/agents/codex, STATE being ~/.local/state/sbx), used by sandboxed
+# runs only. It starts as a copy of your config.toml; your login (auth.json) and AGENTS.md are
+# copied in again whenever yours are newer. Trust persists across sandboxed runs; an MCP
+# server or notify command added inside never reaches the codex you start outside. Log in
+# outside (or set OPENAI_API_KEY): a login made inside stays inside.
+[agent]
+state = "codex"
+state_env = "CODEX_HOME"
+# Copied once: from then on the sandbox's own (trusted projects).
+seed = [
     "~/.codex/config.toml",
+    "${env:CODEX_HOME}/config.toml",        # yours, when you moved it (unset: dropped)
+]
+# Copied whenever yours is newer.
+refresh = [
+    "~/.codex/auth.json",
+    "~/.codex/AGENTS.md",
+    "${env:CODEX_HOME}/auth.json",
+    "${env:CODEX_HOME}/AGENTS.md",
 ]
 
 [env]
@@ -214,7 +256,6 @@ pass = [
     "OPENAI_API_KEY",
     "CODEX_API_KEY",
     "CODEX_ACCESS_TOKEN",
-    "CODEX_HOME",
 ]
 
 [network]

@@ -50,6 +50,8 @@ public struct EffectivePolicy: Sendable {
     public var optional: [Sourced<String>]
     public var tty: Sourced<Bool>
     public var hostname: Sourced<String>
+    /// `[agent]`: the agent's sandbox-only configuration directory (AgentStateSettings).
+    public var agentState: AgentStateSettings?
     /// Things worth knowing that are not errors (an allow entry that resolved to nothing...).
     public var notes: [String]
 
@@ -140,6 +142,9 @@ public struct EffectivePolicy: Sendable {
         optional = strings("limits.optional")
         tty = bool("process.tty") ?? Sourced(true, Self.builtinDefault)
         hostname = string("process.hostname") ?? Sourced("sbx", Self.builtinDefault)
+        agentState = try AgentStateSettings.make(name: string("agent.state"), variable: string("agent.state_env"),
+                                                 seed: try paths("agent.seed"), refresh: try paths("agent.refresh"),
+                                                 link: try paths("agent.link"))
         self.notes = notes
     }
 

@@ -51,6 +51,13 @@ public struct PolicyReport {
         for item in p.optional { add("limits.optional", item.value, item.origin) }
         add("process.tty", String(p.tty.value), p.tty.origin)
         add("process.hostname", p.hostname.value, p.hostname.origin)
+        if let agent = p.agentState {
+            add("agent.state", agent.name.value, agent.name.origin)
+            add("agent.state_env", agent.variable.value, agent.variable.origin)
+            for entry in agent.seed { add("agent.seed", entry.path, entry.origin) }
+            for entry in agent.refresh { add("agent.refresh", entry.path, entry.origin) }
+            for entry in agent.link { add("agent.link", entry.path, entry.origin) }
+        }
         return rows
     }
 

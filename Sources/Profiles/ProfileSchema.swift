@@ -66,6 +66,11 @@ public enum ProfileSchema {
         Key(path: "limits.optional", kind: .choiceList(optionalProtections), summary: "protections that may be skipped, with a warning, where unavailable"),
         Key(path: "process.tty", kind: .bool, summary: "keep the terminal (false: new session, no controlling terminal)"),
         Key(path: "process.hostname", kind: .string, summary: "the hostname inside"),
+        Key(path: "agent.state", kind: .string, summary: "name of a configuration directory the agent uses inside the sandbox only (STATE/agents/NAME)"),
+        Key(path: "agent.state_env", kind: .string, summary: "the variable set to that directory inside (CLAUDE_CONFIG_DIR, CODEX_HOME)"),
+        Key(path: "agent.seed", kind: .stringList, summary: "host files copied into it when its copy is missing"),
+        Key(path: "agent.refresh", kind: .stringList, summary: "host files copied into it when the host's is newer"),
+        Key(path: "agent.link", kind: .stringList, summary: "host paths shown in it as symbolic links (read where the sandbox sees them)"),
     ]
 
     public static let sections: Set<String> = Set(keys.compactMap { key in

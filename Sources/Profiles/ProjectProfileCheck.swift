@@ -54,6 +54,10 @@ public enum ProjectProfileCheck {
         raised("filesystem.shm_size", size(base.shmSize), size(combined.shmSize))
         raised("filesystem.run_size", size(base.runSize), size(combined.runSize))
         added("limits.optional", base.optional.map(\.value), combined.optional.map(\.value)) { $0 }
+        // Seeding copies host files (hidden ones too) where the sandbox reads and writes them.
+        if combined.agentState?.effect != base.agentState?.effect {
+            found.append("agent.state, state_env, seed or refresh changes which host files are copied into the sandbox")
+        }
         return found
     }
 }

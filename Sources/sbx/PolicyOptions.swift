@@ -90,7 +90,8 @@ struct PolicyOptions: ParsableArguments {
     /// The project, the working directory, the home directory and the effective policy for them;
     /// grants that could be turned against the host are refused here (`GrantCheck`), unless
     /// `checkingGrants` is false: for what uses no path of the policy (`sbx export seccomp`).
-    func resolve(checkingGrants: Bool = true) throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
+    /// `seedingAgentState`: copy the host's files into the agent's directory (a run, not `explain`).
+    func resolve(checkingGrants: Bool = true, seedingAgentState: Bool = false) throws -> (policy: EffectivePolicy, project: String, workingDirectory: String, home: String) {
         let workingDirectory = try RunRequest.currentDirectory()
         let project = try RunRequest.canonicalDirectory(project ?? workingDirectory, label: project.map { "--project \($0)" } ?? workingDirectory)
         let environment = HostUser.environment()
@@ -107,7 +108,12 @@ struct PolicyOptions: ParsableArguments {
         if checkingGrants {
             try GrantCheck.check(policy, project: project, projectLabel: self.project.map { "--project \($0)" } ?? "the current directory", home: home)
         }
-        return (HomePersistence.protect(policy, project: project, home: home), project, workingDirectory, home)
+        var resolved = HomePersistence.protect(policy, project: project, home: home)
+        if resolved.agentState != nil {
+            let state = try HostUser.stateDirectory(environment: environment, home: home)
+            resolved = try AgentStateDirectory.apply(resolved, state: state, seeding: seedingAgentState)
+        }
+        return (resolved, project, workingDirectory, home)
     }
 }
 

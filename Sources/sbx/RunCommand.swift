@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
         guard !command.isEmpty else {
             throw SandboxError("no command given: put it after '--', e.g. 'sbx run -- python agent.py'")
         }
-        let (policy, project, workingDirectory, home) = try policyOptions.resolve()
+        let (policy, project, workingDirectory, home) = try policyOptions.resolve(seedingAgentState: true)
         let (cgroup, fallbackLimits, limitWarnings) = try PolicyEnforcement.limits(policy)
         defer { cgroup?.remove() }
         for warning in limitWarnings { SbxCommand.printError("warning: " + warning) }
