@@ -339,6 +339,21 @@ static int bind_for(pid_t pid, int task_fd, const struct place *place) {
     return rc;
 }
 
+// Links the task's descriptor `task_fd` (an O_TMPFILE file) at the place; 0 or -1 with errno.
+static int link_descriptor(pid_t pid, int task_fd, const struct place *place) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, task_fd, 0);
+    int saved = errno;
+    close(pidfd);
+    if (fd < 0) { errno = saved; return -1; }
+    int rc = linkat(fd, "", place->parent, place->name, AT_EMPTY_PATH);
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 static int respond(int listener, uint64_t id, int error, int64_t value, uint32_t flags) {
     struct seccomp_notif_resp response = { .id = id, .val = value, .error = error, .flags = flags };
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response) == 0 || errno == ENOENT ? 0 : -errno;
@@ -454,11 +469,16 @@ int sbx_guard_serve(int listener) {
     // Opens that create nothing, O_TMPFILE (nameless until linkat, which comes here), links
     // from a descriptor: nothing for the init to do.
     if (kind == OPEN && (!(flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE)) return let_kernel_run(listener, request.id);
-    if (kind == LINK && (flags & AT_EMPTY_PATH)) return let_kernel_run(listener, request.id);
+    // A link from a descriptor (AT_EMPTY_PATH: an O_TMPFILE file given its name) is tried from a
+    // duplicate of it (pidfd_getfd).
+    int from_descriptor = kind == LINK && (flags & AT_EMPTY_PATH);
     if (kind == MKNOD && !(S_ISREG(mode) || S_ISFIFO(mode) || S_ISSOCK(mode) || (mode & S_IFMT) == 0)) {
         return let_kernel_run(listener, request.id);  // devices need a capability the sandbox lacks
     }
     if (kind != BIND && read_string(pid, first_address, first.path, sizeof first.path) != 0) return let_kernel_run(listener, request.id);
+    if (from_descriptor && first.path[0] != 0) return let_kernel_run(listener, request.id);
+    // open("dir/", O_CREAT) makes nothing (EISDIR): the kernel says so.
+    if (kind == OPEN && first.path[0] != 0 && first.path[strlen(first.path) - 1] == '/') return let_kernel_run(listener, request.id);
     if (kind == SYMLINK && read_string(pid, second_address, target, sizeof target) != 0) return let_kernel_run(listener, request.id);
     if (two && read_string(pid, second_address, second.path, sizeof second.path) != 0) return let_kernel_run(listener, request.id);
 
@@ -476,8 +496,12 @@ int sbx_guard_serve(int listener) {
         // rename, even over an existing one), and to move files (REFER) on both sides when
         // the directories differ. The source's last component is never followed (link's
         // AT_SYMLINK_FOLLOW is the init's linkat's to apply).
-        must = (state == 0 || (state == 1 && kind == RENAME)) && resolve(pid, &first, 0) == 1
-               && (init_must_create(created->parent) || init_must_create(first.parent));
+        if (from_descriptor) {
+            must = state == 0 && init_must_create(created->parent);
+        } else {
+            must = (state == 0 || (state == 1 && kind == RENAME)) && resolve(pid, &first, 0) == 1
+                   && (init_must_create(created->parent) || init_must_create(first.parent));
+        }
     }
     if (!must || is_protected(created) || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) != 0) {
         release(&first);
@@ -495,7 +519,13 @@ int sbx_guard_serve(int listener) {
     case MKDIR: result = mkdirat(created->parent, created->name, (mode_t)mode); break;
     case MKNOD: result = mknodat(created->parent, created->name, (mode_t)mode, (dev_t)device); break;
     case SYMLINK: result = symlinkat(target, created->parent, created->name); break;
-    case LINK: result = linkat(first.parent, first.name, created->parent, created->name, (int)(flags & AT_SYMLINK_FOLLOW)); break;
+    case LINK:
+        if (from_descriptor) {
+            result = link_descriptor(pid, first.dirfd, created);
+        } else {
+            result = linkat(first.parent, first.name, created->parent, created->name, (int)(flags & AT_SYMLINK_FOLLOW));
+        }
+        break;
     case RENAME: result = (int)syscall(SYS_renameat2, first.parent, first.name, created->parent, created->name, (unsigned)flags); break;
     case BIND: result = bind_for(pid, socket_fd, created); break;
     }
@@ -503,6 +533,9 @@ int sbx_guard_serve(int listener) {
     umask(previous_mask);
     release(&first);
     release(&second);
+    // The kernel links a descriptor only for the credentials that opened it (not the init's):
+    // then the task's own call is refused where the layer says so.
+    if (from_descriptor && result != 0) return let_kernel_run(listener, request.id);
     if (fd >= 0) {
         struct seccomp_notif_addfd add = {
             .id = request.id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd, .newfd = 0,
