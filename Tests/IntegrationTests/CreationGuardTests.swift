@@ -35,7 +35,11 @@ final class CreationGuardTests: XCTestCase {
                 try:
                     os.open("excl", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
                 except FileExistsError:
-                    print("exists")'
+                    print("exists")
+                try:
+                    os.open("nodir/", os.O_CREAT | os.O_WRONLY)
+                except IsADirectoryError:
+                    print("trailing slash:", os.path.exists("nodir"))'
                 exec 3>fd3.txt; echo three >&3; cat fd3.txt
                 mkdir -p src; python3 -c 'import os
                 open("n1", "w").close(); os.rename("n1", "src/n1"); os.rename("src/n1", "n2")
@@ -63,6 +67,7 @@ final class CreationGuardTests: XCTestCase {
                 tail
                 0o640
                 exists
+                trailing slash: False
                 three
                 ['hl2', 'n3'] True
                 served
