@@ -26,12 +26,24 @@ enum PolicyEnforcement {
     }
 
     static func networkState(_ policy: EffectivePolicy) -> String {
-        guard policy.networkMode.value == "proxy" else { return "loopback only: active" }
+        guard policy.networkMode.value == "proxy" else {
+            return "loopback only: active" + (unusedAllowList(policy).map { "; " + $0 } ?? "")
+        }
         let ports = (try? EgressSetup.rules(policy)).map { EgressSetup.transparentPorts($0, hostPorts: []) } ?? []
         let transparent = ports.isEmpty ? ""
             : "; for programs that ignore the proxy variables, DNS on 127.0.0.53 and 198.18.0.0/15 on ports "
                 + ports.map(String.init).joined(separator: ", ")
         return "loopback only, egress through the proxy on 127.0.0.1:\(EgressSetup.port)\(transparent) (allow-list, audit): active"
+    }
+
+    /// For a run without network whose profile lists hosts (the toolchain profiles: a registry),
+    /// what to do to reach them; nil when the profile lists none.
+    static func unusedAllowList(_ policy: EffectivePolicy) -> String? {
+        guard policy.networkMode.value != "proxy", !policy.networkAllow.isEmpty else { return nil }
+        let hosts = policy.networkAllow.prefix(3).map(\.value).joined(separator: ", ")
+            + (policy.networkAllow.count > 3 ? ", ..." : "")
+        return "the network is off (network.mode = \"\(policy.networkMode.value)\", \(policy.networkMode.origin)), so the hosts the "
+            + "profile allows (\(hosts)) are not reachable: --net proxy, or network.mode = \"proxy\" in a profile, turns them on"
     }
 
     static func cgroupLimits(_ policy: EffectivePolicy) -> CgroupLimits {

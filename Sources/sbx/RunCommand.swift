@@ -132,7 +132,8 @@ struct RunCommand: ParsableCommand {
         let protectsGit = policy.protect.contains { $0.path == project + "/.git/hooks" || $0.path == project + "/.git/config" }
         let newRepositories = protectsGit ? repositories.made() : []
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode,
-               created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 }, repositories: newRepositories)
+               created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 }, repositories: newRepositories,
+               networkHint: PolicyEnforcement.unusedAllowList(policy))
         throw ExitCode(status)
     }
 
@@ -140,13 +141,15 @@ struct RunCommand: ParsableCommand {
     /// summary, and with --verbose the run's cost.
     /// `created`: protected paths no stub could hold, which the command created.
     private func report(status: Int32, seconds: Double, cgroup: RunCgroup?, audit: AuditLog, proxyMode: Bool, created: [String],
-                        repositories: [String]) {
+                        repositories: [String], networkHint: String?) {
         var findings = cgroup?.findings() ?? []
         if !created.isEmpty {
             findings.append("warning: the command created " + created.joined(separator: ", ")
                 + ", protected paths that nothing held (their parent did not exist, or no overlay could be had): read them before a tool on the host"
                 + " uses them (git runs .git/hooks and what .git/config names)")
         }
+        // A failure with the network off, where the profile names hosts: most likely it wanted them.
+        if status != 0, let networkHint { findings.append("note: " + networkHint) }
         if !repositories.isEmpty {
             findings.append("warning: the command made the git repositories " + repositories.joined(separator: ", ")
                 + ", whose hooks and config nothing protected: read them before you run git there")

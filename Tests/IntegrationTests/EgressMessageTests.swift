@@ -19,4 +19,21 @@ final class EgressMessageTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("1 connection allowed, 1 refused (other.test:\(port) not in allow-list); "
                                              + "to allow a host: --allow-domain HOST[:PORT], or network.allow in a profile"), result.stderr)
     }
+
+    /// A toolchain profile lists its registry but keeps the network off: a run that fails says
+    /// how to turn it on, and `sbx explain` says so too. A run that succeeds, or a failing one
+    /// whose profile lists no host (the control), says nothing of it.
+    func testARunWithoutNetworkWhoseProfileListsHostsSaysHowToTurnItOn() {
+        let project = Harness.makeProject(for: .current)
+        let hint = "note: the network is off (network.mode = \"none\""
+        let failed = Harness.sbx(["run", "--profile", "node", "--", "/bin/sh", "-c", "exit 3"], as: .current, in: project)
+        XCTAssertEqual(failed.status, 3, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains(hint) && failed.stderr.contains("--net proxy"), failed.stderr)
+        let passed = Harness.sbx(["run", "--profile", "node", "--", "/bin/true"], as: .current, in: project)
+        XCTAssertFalse(passed.stderr.contains("network is off"), passed.stderr)
+        let control = Harness.sbx(["run", "--", "/bin/sh", "-c", "exit 3"], as: .current, in: project)
+        XCTAssertFalse(control.stderr.contains("network is off"), control.stderr)
+        let explain = Harness.sbx(["explain", "--profile", "node"], as: .current, in: project)
+        XCTAssertTrue(explain.stdout.contains("loopback only: active; the network is off"), explain.stdout)
+    }
 }
