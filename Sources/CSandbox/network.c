@@ -109,6 +109,20 @@ int sbx_listen_tcp(uint32_t host_address, int port) {
     return bound_socket(SOCK_STREAM, host_address, port);
 }
 
+int sbx_reserve_tcp6(int port) {
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    struct sockaddr_in6 address = { .sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port), .sin6_addr = IN6ADDR_ANY_INIT };
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
+}
+
 int sbx_bind_udp(uint32_t host_address, int port) {
     return bound_socket(SOCK_DGRAM, host_address, port);
 }

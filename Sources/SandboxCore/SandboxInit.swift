@@ -32,9 +32,11 @@ public enum SandboxInit {
             // connection to anything else fails at once instead of hanging.
             try checkShim(sbx_loopback_add_address(SandboxInit.loopbackAddress.bigEndian, 32),
                           "add 198.18.0.1 to the loopback interface")
+            // On every IPv4 address (127.0.0.1 and 198.18.0.1), so that no server inside can take the
+            // port on one of them.
             let listeners = try plan.listenPorts.map { port in
-                let fd = sbx_listen_tcp(0x7F00_0001, Int32(port))
-                try checkShim(min(fd, 0), "listen on 127.0.0.1:\(port) in the sandbox")
+                let fd = sbx_listen_tcp(0, Int32(port))
+                try checkShim(min(fd, 0), "listen on 0.0.0.0:\(port) in the sandbox")
                 return fd
             }
             var transparent: [Int32] = []
@@ -49,6 +51,12 @@ public enum SandboxInit {
                 let dns = sbx_bind_udp(SandboxInit.resolverAddress, 53)
                 try checkShim(min(dns, 0), "bind 127.0.0.53:53 (DNS) in the sandbox")
                 transparent.append(dns)
+            }
+            // The same ports on IPv6 are taken and refuse connections (::1 included), for as long as
+            // the init lives: a server inside could otherwise answer what was meant for sbx.
+            for port in Set(plan.listenPorts + plan.transparentPorts) {
+                let fd = sbx_reserve_tcp6(Int32(port))
+                if fd < 0 && fd != -EAFNOSUPPORT { try checkShim(fd, "take [::]:\(port) in the sandbox") }
             }
             // Our end answers the supervisor's socket requests; the other end goes to it below.
             var servicePair: [Int32] = [-1, -1]

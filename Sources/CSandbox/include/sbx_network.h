@@ -18,6 +18,10 @@ int sbx_bind_udp(uint32_t host_address, int port);
 // network namespace: the proxy's and --host-port's on 127.0.0.1, the transparent side's on
 // 0.0.0.0, made by the init and handed to the supervisor. Returns the fd or -errno.
 int sbx_listen_tcp(uint32_t host_address, int port);
+// A TCP socket bound to [::]:`port` (IPv6 only), not listening: the port is taken for every
+// IPv6 address (a server inside cannot bind it) and a connection to it is refused. The fd or
+// -errno (-EAFNOSUPPORT without IPv6).
+int sbx_reserve_tcp6(int port);
 // Answers one request of the init's socket service (--expose) on the SOCK_SEQPACKET `channel`:
 // the request is one byte, 4 or 6, and the answer a new, unconnected TCP socket of that family
 // made in the calling process's network namespace (a byte without a descriptor when that
