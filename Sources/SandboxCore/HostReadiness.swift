@@ -117,7 +117,16 @@ public enum HostReadiness {
                              fix: "a kernel 5.13 or later with CONFIG_SECURITY_LANDLOCK=y and landlock in its lsm= boot parameter",
                              required: false)
         }
-        return HostCheck(name: "landlock", status: .ok, detail: "ABI \(abi)", required: false)
+        guard CreationGuard.isAvailable(landlockABI: abi) else {
+            let why = abi < 2 ? "ABI \(abi): below 2, renames across directories cannot be allowed"
+                : "ABI \(abi), but Yama's ptrace_scope is 2 or more: sbx's init may not read a command's arguments"
+            return HostCheck(name: "landlock", status: .restricted,
+                             detail: why + "; protected paths that do not exist yet are held by stubs in an overlay instead, "
+                                 + "which does not show a file the host replaces during a run",
+                             fix: abi < 2 ? "a kernel 5.19 or later" : "sysctl kernel.yama.ptrace_scope=1", required: false)
+        }
+        return HostCheck(name: "landlock", status: .ok,
+                         detail: "ABI \(abi); protected paths that do not exist yet cannot be created (the creation guard)", required: false)
     }
 
     /// What the caller's cgroup offers a run with limits, as read from the cgroup2 file system.
