@@ -18,6 +18,8 @@ struct sbx_tree {
     struct list repositories;
     struct directory *directories;  // sorted by path after the walk
     size_t count, capacity;
+    size_t limit;
+    int cut_short;
 };
 
 static void add(struct list *list, const char *path) {
@@ -63,6 +65,7 @@ static void walk(sbx_tree *tree, int fd, char *path, size_t path_length, int dep
                  struct list *found) {
     struct stat info;
     if (fstat(fd, &info) != 0) { close(fd); return; }
+    if (remembering && tree->count >= tree->limit) { tree->cut_short = 1; close(fd); return; }
     if (remembering) remember(tree, path, &info);
     DIR *directory = fdopendir(fd);
     if (directory == NULL) { close(fd); return; }
@@ -96,7 +99,9 @@ static void walk(sbx_tree *tree, int fd, char *path, size_t path_length, int dep
     closedir(directory);
 }
 
-sbx_tree *sbx_tree_walk(const char *root) {
+int sbx_tree_cut_short(const sbx_tree *tree) { return tree->cut_short; }
+
+sbx_tree *sbx_tree_walk(const char *root, size_t limit) {
     size_t root_length = strlen(root);
     if (root_length >= PATH_MAX) { errno = ENAMETOOLONG; return NULL; }
     int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -109,6 +114,7 @@ sbx_tree *sbx_tree_walk(const char *root) {
     while (root_length > 1 && path[root_length - 1] == '/') path[--root_length] = 0;
     tree->device = info.st_dev;
     tree->root_length = root_length;
+    tree->limit = limit;
     walk(tree, fd, path, root_length, 0, 0, 1, &tree->repositories);
     qsort(tree->directories, tree->count, sizeof *tree->directories, by_path);
     return tree;
