@@ -41,12 +41,19 @@ public struct CreationGuard {
         guard Self.isAvailable(landlockABI: landlockABI) else {
             throw SandboxError("the kernel's Landlock (ABI \(landlockABI)) cannot hold missing protected paths")
         }
-        let parents = guarded.map(Self.parent(of:))
-        guardedDirectories = Array(Set(parents)).sorted()
         var names: [(directory: sbx_guard_directory, name: String)] = []
-        for (path, parent) in zip(guarded, parents) {
-            names.append((try Self.identity(of: parent), String(path.dropFirst(parent == "/" ? 1 : parent.count + 1))))
+        var parents: [String] = []
+        for path in guarded {
+            let parent = Self.parent(of: path)
+            // Removed on the host since sbx looked: nothing to hold it in, and the run says so.
+            guard let identity = Self.identity(of: parent) else {
+                Self.warn("sbx: warning: \(parent) is gone: \(path) is not held in this run\n")
+                continue
+            }
+            names.append((identity, String(path.dropFirst(parent == "/" ? 1 : parent.count + 1))))
+            parents.append(parent)
         }
+        guardedDirectories = Array(Set(parents)).sorted()
         // Below each writable mount point, except down to the directories holding protected names.
         var grants: [String] = []
         var refused: [String] = []
@@ -80,7 +87,7 @@ public struct CreationGuard {
                 identities.append(identity)
                 try checkShim(sbx_landlock_allow(ruleset, fd, rights), "grant \(path) in the creation guard's ruleset")
             }
-            try Self.configure(names: names, grants: identities, refused: try refused.map(Self.identity(of:)))
+            try Self.configure(names: names, grants: identities, refused: refused.compactMap(Self.identity(of:)))
             var pair: [Int32] = [-1, -1]
             try checkLibc(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair),
                           "make the creation guard's channel")
@@ -113,9 +120,8 @@ public struct CreationGuard {
         defer { close(initEnd) }
         let listener = sbx_receive_fd(initEnd)
         if listener < 0 {
-            let line = Array(("sbx: warning: seccomp notification is taken by a sandbox around this one: the command cannot create"
-                + " new names next to the missing protected paths (" + guardedDirectories.joined(separator: ", ") + ")\n").utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            Self.warn("sbx: warning: seccomp notification is taken by a sandbox around this one: the command cannot create"
+                + " new names next to the missing protected paths (" + guardedDirectories.joined(separator: ", ") + ")\n")
         }
         if listener >= 0 { sbx_guard_prefer_sync_wakeup(listener) }
         return max(listener, -1)
@@ -137,10 +143,15 @@ public struct CreationGuard {
         try checkShim(rc, "configure the creation guard")
     }
 
-    private static func identity(of directory: String) throws -> sbx_guard_directory {
+    private static func identity(of directory: String) -> sbx_guard_directory? {
         var info = stat()
-        guard stat(directory, &info) == 0 else { throw SandboxError.system("stat \(directory)", errno: errno) }
+        guard stat(directory, &info) == 0 else { return nil }
         return sbx_guard_directory(dev: UInt64(info.st_dev), ino: UInt64(info.st_ino))
+    }
+
+    private static func warn(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 
     private static func parent(of path: String) -> String {
