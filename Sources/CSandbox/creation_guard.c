@@ -319,20 +319,27 @@ static mode_t task_umask(pid_t pid) {
     return mask;
 }
 
+// A duplicate of the task's descriptor `task_fd` (the same open file), or -1 with errno.
+static int task_descriptor(pid_t pid, int task_fd) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, task_fd, 0);
+    int saved = errno;
+    close(pidfd);
+    errno = saved;
+    return fd;
+}
+
 // Binds the task's socket (a duplicate of its descriptor: the same socket) at the place: from
 // the init's descriptor of the directory, never by resolving the path again. The socket's name
 // (getsockname) is then the last component, as for a relative bind. 0 or -1 with errno.
 static int bind_for(pid_t pid, int task_fd, const struct place *place) {
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) return -1;
-    int socket_fd = (int)syscall(SYS_pidfd_getfd, pidfd, task_fd, 0);
-    int saved = errno;
-    close(pidfd);
-    if (socket_fd < 0) { errno = saved; return -1; }
+    int socket_fd = task_descriptor(pid, task_fd);
+    if (socket_fd < 0) return -1;
     struct sockaddr_un address = { .sun_family = AF_UNIX };
     snprintf(address.sun_path, sizeof address.sun_path, "%s", place->name);
     int rc = fchdir(place->parent) == 0 ? bind(socket_fd, (struct sockaddr *)&address, sizeof address) : -1;
-    saved = errno;
+    int saved = errno;
     if (chdir("/") != 0) { /* the init's directory only matters for names it resolves wrongly */ }
     close(socket_fd);
     errno = saved;
@@ -341,14 +348,10 @@ static int bind_for(pid_t pid, int task_fd, const struct place *place) {
 
 // Links the task's descriptor `task_fd` (an O_TMPFILE file) at the place; 0 or -1 with errno.
 static int link_descriptor(pid_t pid, int task_fd, const struct place *place) {
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) return -1;
-    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, task_fd, 0);
-    int saved = errno;
-    close(pidfd);
-    if (fd < 0) { errno = saved; return -1; }
+    int fd = task_descriptor(pid, task_fd);
+    if (fd < 0) return -1;
     int rc = linkat(fd, "", place->parent, place->name, AT_EMPTY_PATH);
-    saved = errno;
+    int saved = errno;
     close(fd);
     errno = saved;
     return rc;

@@ -18,6 +18,27 @@ from lane import ANSWER, SECRETS, Skip, read, shown, write
 ANSWER_ON_SCREEN = r"SBX-FAKE-ANSWER-7f3a"
 
 
+def two_starts(lane, agent, argv, home, project, environment, flags, prompts, ready):
+    """An interactive agent started twice in a pty: the first start's prompts are answered and a
+    message must get an answer on screen; returns the prompts each start asked."""
+    terminal = lane.sbx_terminal(agent, argv, home, project, environment, flags)
+    try:
+        first = drive(terminal, prompts, ready, 90)
+        mark = len(terminal.text())
+        terminal.send("say hello")
+        terminal.read(0.5)
+        terminal.send("\r")
+        assert terminal.wait_for(ANSWER_ON_SCREEN, 60, since=mark), f"no answer on screen: {shown(terminal.text()[mark:], 700)}"
+    finally:
+        terminal.close()
+    terminal = lane.sbx_terminal(agent, argv, home, project, environment, flags)
+    try:
+        second = drive(terminal, prompts, ready, 60)
+    finally:
+        terminal.close()
+    return first, second
+
+
 def drive(terminal, prompts, ready, seconds):
     """Answers first-run `prompts` ((name, regex, keys), in any order, each once) until `ready`
     shows; the names of the prompts seen. Fails with the screen when `ready` never shows."""
@@ -128,24 +149,9 @@ def claude_code(lane):
         assert not os.path.exists(os.path.join(home, ".claude", "commands", "planted.md")), "planted into ~/.claude/commands"
 
     def interactive():
-        # First start: onboarding (theme, API key, trust) answered as a user would.
-        terminal = lane.sbx_terminal(agent, [claude], home, project, environment, flags)
-        try:
-            first = drive(terminal, CLAUDE_PROMPTS, CLAUDE_READY, 90)
-            assert "theme" in first, f"the first start asked no onboarding question: {first}"
-            mark = len(terminal.text())
-            terminal.send("say hello")
-            terminal.read(0.5)
-            terminal.send("\r")
-            assert terminal.wait_for(ANSWER_ON_SCREEN, 60, since=mark), f"no answer on screen: {shown(terminal.text()[mark:], 700)}"
-        finally:
-            terminal.close()
-        # Second start: nothing asked again, onboarding and trust were kept.
-        terminal = lane.sbx_terminal(agent, [claude], home, project, environment, flags)
-        try:
-            second = drive(terminal, CLAUDE_PROMPTS, CLAUDE_READY, 60)
-        finally:
-            terminal.close()
+        # Onboarding (theme, API key, trust) answered as a user would, then nothing asked again.
+        first, second = two_starts(lane, agent, [claude], home, project, environment, flags, CLAUDE_PROMPTS, CLAUDE_READY)
+        assert "theme" in first, f"the first start asked no onboarding question: {first}"
         assert not second, f"asked again on the second start: {second} (first: {first})"
         kept = json.loads(read(os.path.join(state, ".claude.json")))
         assert kept.get("hasCompletedOnboarding"), "hasCompletedOnboarding not kept"
@@ -217,22 +223,8 @@ def codex(lane):
         assert asked[-1]["credential_tail"].endswith("sbx-from-auth-json"[-16:]), f"not the login copied from the host: {asked[-1]}"
 
     def interactive():
-        terminal = lane.sbx_terminal(agent, [codex_binary], home, project, environment, flags)
-        try:
-            first = drive(terminal, CODEX_PROMPTS, CODEX_READY, 90)
-            assert "trust" in first, f"the first start did not ask to trust the project: {first}"
-            mark = len(terminal.text())
-            terminal.send("say hello")
-            terminal.read(0.5)
-            terminal.send("\r")
-            assert terminal.wait_for(ANSWER_ON_SCREEN, 60, since=mark), f"no answer on screen: {shown(terminal.text()[mark:], 700)}"
-        finally:
-            terminal.close()
-        terminal = lane.sbx_terminal(agent, [codex_binary], home, project, environment, flags)
-        try:
-            second = drive(terminal, CODEX_PROMPTS, CODEX_READY, 60)
-        finally:
-            terminal.close()
+        first, second = two_starts(lane, agent, [codex_binary], home, project, environment, flags, CODEX_PROMPTS, CODEX_READY)
+        assert "trust" in first, f"the first start did not ask to trust the project: {first}"
         assert "trust" not in second, f"asked to trust the project again: {second}"
         assert project in (read(os.path.join(state, "config.toml")) or ""), "the trust was not written to the sandbox's config.toml"
         assert read(host_config) == before, "the host's config.toml changed"
