@@ -48,13 +48,15 @@ struct RunCommand: ParsableCommand {
         var filesystem = try PolicyEnforcement.filesystem(policy, home: home, project: project)
         filesystem.protect += GitWorktree.protectedPaths(project: project, protect: policy.protect.map(\.path))
             .filter { !filesystem.protect.contains($0) }
-        let repositories = NestedRepositories.Walk(root: project)
-        if repositories.cutShort {
+        // The walk costs start-up time: only when the profile protects something in the project.
+        let repositories = policy.protect.contains { isInside($0.path, project) && $0.path != project }
+            ? NestedRepositories.Walk(root: project) : nil
+        if let repositories, repositories.cutShort {
             SbxCommand.printError("warning: \(project) has more than \(NestedRepositories.Walk.limit) directories: sbx looked for git "
                 + "repositories in the first ones only, so the hooks and config of one further down are not protected in this run")
         }
         let missing = PolicyEnforcement.missingProtectedPaths(policy)
-            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project, repositories: repositories.repositories)
+            + PolicyEnforcement.protectEverywhere(policy, in: &filesystem, project: project, repositories: repositories?.repositories ?? [])
         let notHeld = PolicyEnforcement.holdMissing(missing, in: &filesystem, project: project, policy: policy, work: overlayWork.make)
         let overlays = filesystem.stubOverlays
         for (reason, paths) in notHeld {
@@ -134,7 +136,7 @@ struct RunCommand: ParsableCommand {
         // Repositories made during the run had nothing protected: their hooks and config are
         // the command's (only where the profile protects .git/hooks or .git/config).
         let protectsGit = policy.protect.contains { $0.path == project + "/.git/hooks" || $0.path == project + "/.git/config" }
-        let newRepositories = protectsGit && !repositories.cutShort ? repositories.made() : []
+        let newRepositories = protectsGit && repositories?.cutShort == false ? repositories?.made() ?? [] : []
         report(status: status, seconds: monotonicSeconds() - started, cgroup: cgroup, audit: audit, proxyMode: proxyMode,
                created: unheld.filter { var info = stat(); return lstat($0, &info) == 0 }, repositories: newRepositories,
                networkHint: PolicyEnforcement.unusedAllowList(policy))
